@@ -1,0 +1,137 @@
+package audit
+
+import (
+	"context"
+	"log/slog"
+	"sync/atomic"
+)
+
+// ctxKey is the one context key of this package. A single key means a single
+// context lookup per record, however many things were bound.
+type ctxKey struct{}
+
+// binding is the audit state carried by a context. It is immutable once
+// stored: With and WithIdentity copy it, so contexts derived from one parent
+// never see each other's attributes.
+type binding struct {
+	attrs    []slog.Attr // in binding order; a key appears once
+	event    string      // from an Event bound with With
+	identity Identity
+	hasID    bool
+	idValue  slog.Value // identity.LogValue(), computed once at bind time
+
+	// redacted caches attrs as redacted by the last handler configuration
+	// that wrote this binding, so that a request's bound attributes are
+	// scanned once rather than on every record.
+	redacted atomic.Pointer[redactedAttrs]
+}
+
+type redactedAttrs struct {
+	c     *config
+	attrs []slog.Attr
+}
+
+func bindingFrom(ctx context.Context) *binding {
+	if ctx == nil {
+		return nil
+	}
+	b, _ := ctx.Value(ctxKey{}).(*binding)
+	return b
+}
+
+// clone copies b's immutable fields; it never copies the cache, which
+// belongs to b's attrs.
+func (b *binding) clone() *binding {
+	if b == nil {
+		return &binding{}
+	}
+	return &binding{attrs: b.attrs, event: b.event, identity: b.identity, hasID: b.hasID, idValue: b.idValue}
+}
+
+// With returns a copy of ctx carrying the given attributes. Every record
+// logged with the returned context (or one derived from it) through a
+// [Handler] gets them at the top level, whatever groups the logger opened.
+//
+// The arguments are treated as by [slog.Logger.With]: alternating keys and
+// values, or [slog.Attr] values; a value without a key is written under
+// "!BADKEY". An [Event] among them names the event of every record logged
+// with ctx, unless the logger or the record names one.
+//
+// Binding a key that ctx already carries replaces the earlier value, in its
+// earlier position. A nil ctx is treated as [context.Background].
+func With(ctx context.Context, args ...any) context.Context {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if len(args) == 0 {
+		return ctx
+	}
+	b := bindingFrom(ctx).clone()
+	attrs := make([]slog.Attr, len(b.attrs), len(b.attrs)+len(args))
+	copy(attrs, b.attrs)
+	for len(args) > 0 {
+		var a slog.Attr
+		a, args = argsToAttr(args)
+		if name, ok := eventOf(a); ok {
+			b.event = name
+			continue
+		}
+		attrs = setAttr(attrs, a)
+	}
+	b.attrs = attrs
+	return context.WithValue(ctx, ctxKey{}, b)
+}
+
+// WithIdentity returns a copy of ctx carrying id as the actor of every record
+// logged with it. A [Handler] writes it as the group "user" (see
+// [Options.IdentityKey]) holding the non-empty fields of id. A nil ctx is
+// treated as [context.Background].
+func WithIdentity(ctx context.Context, id Identity) context.Context {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	b := bindingFrom(ctx).clone()
+	b.identity = id
+	b.hasID = true
+	b.idValue = id.LogValue()
+	return context.WithValue(ctx, ctxKey{}, b)
+}
+
+// IdentityFrom returns the identity bound to ctx by [WithIdentity], and
+// whether there was one.
+func IdentityFrom(ctx context.Context) (Identity, bool) {
+	b := bindingFrom(ctx)
+	if b == nil || !b.hasID {
+		return Identity{}, false
+	}
+	return b.identity, true
+}
+
+// setAttr replaces the attr with a's key in place, or appends a.
+func setAttr(attrs []slog.Attr, a slog.Attr) []slog.Attr {
+	for i := range attrs {
+		if attrs[i].Key == a.Key {
+			attrs[i] = a
+			return attrs
+		}
+	}
+	return append(attrs, a)
+}
+
+const badKey = "!BADKEY"
+
+// argsToAttr turns a prefix of args into an Attr the way slog.Logger does and
+// returns the unconsumed rest.
+func argsToAttr(args []any) (slog.Attr, []any) {
+	switch x := args[0].(type) {
+	case string:
+		if len(args) == 1 {
+			return slog.String(badKey, x), nil
+		}
+		return slog.Any(x, args[1]), args[2:]
+	case slog.Attr:
+		return x, args[1:]
+	default:
+		return slog.Any(badKey, x), args[1:]
+	}
+}

@@ -1,0 +1,3 @@
+module github.com/slogaudit/audit
+
+go 1.22

@@ -1,0 +1,571 @@
+// Package audit wraps any [slog.Handler] so that the records an application
+// already writes become audit records: each can name its event, the actor
+// and the request or session it happened in, and no secret is written.
+//
+// One line turns it on:
+//
+//	slog.SetDefault(slog.New(audit.NewHandler(slog.Default().Handler(), nil)))
+//
+// A record that carries no audit field and no secret is written exactly as
+// the wrapped handler would write it; see [Handler] for what changes for the
+// others.
+package audit
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"math/rand/v2"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Keys of the attributes a [Handler] adds to records, unless [Options]
+// renames them.
+const (
+	// EventKey is the key of the event name. The value is a string.
+	EventKey = "event"
+	// EventIDKey is the key of the unique id of a record that has an
+	// event. The value is a string of 32 lowercase hex digits.
+	EventIDKey = "event_id"
+	// IdentityKey is the key of the actor bound with [WithIdentity]. The
+	// value is a group; see [Identity.LogValue].
+	IdentityKey = "user"
+)
+
+// Options configure a [Handler]. A nil *Options, like a zero Options, gives
+// the defaults: event names under "event" with an "event_id", identities
+// under "user", and redaction on.
+type Options struct {
+	// EventKey is the key of the event name. "" means [EventKey].
+	EventKey string
+
+	// EventIDKey is the key of the unique event id. "" means [EventIDKey].
+	EventIDKey string
+
+	// NoEventID turns off event ids. By default every record that has an
+	// event gets one, so that auditors can deduplicate and correlate.
+	NoEventID bool
+
+	// IdentityKey is the key of the identity group. "" means [IdentityKey].
+	IdentityKey string
+
+	// ContextAttrs, if set, is called for every record with the record's
+	// context, and the attributes it returns are written at the top level
+	// like those bound with [With]. Use it for what this package cannot know
+	// about, such as the trace and span ids of a tracing library. It must be
+	// safe for concurrent use. A panic in it is recovered and reported in
+	// the record. Nil means no such attributes.
+	ContextAttrs func(ctx context.Context) []slog.Attr
+}
+
+// config is the resolved, immutable form of Options, shared by a Handler and
+// every handler derived from it.
+type config struct {
+	eventKey, eventIDKey, identityKey string
+	eventID                           bool
+	contextAttrs                      func(context.Context) []slog.Attr
+}
+
+func newConfig(opts *Options) *config {
+	if opts == nil {
+		opts = &Options{}
+	}
+	c := &config{
+		eventKey:     or(opts.EventKey, EventKey),
+		eventIDKey:   or(opts.EventIDKey, EventIDKey),
+		identityKey:  or(opts.IdentityKey, IdentityKey),
+		eventID:      !opts.NoEventID,
+		contextAttrs: opts.ContextAttrs,
+	}
+	return c
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// Handler is a [slog.Handler] that adds audit fields to the records it
+// passes to the handler it wraps. It is safe for concurrent use.
+//
+// For each record, a Handler:
+//   - writes the event name given by [Event], in the record or bound with
+//     [slog.Logger.With] or [With], under [Options.EventKey], with a fresh
+//     event id;
+//   - writes the identity bound with [WithIdentity] and the attributes
+//     bound with [With] or returned by [Options.ContextAttrs];
+//   - writes all of these at the top level, even inside groups opened with
+//     [slog.Logger.WithGroup], so that they have one path in every record.
+//
+// Each key is written once. The record's own top-level attributes (including
+// those added with [slog.Logger.With]) win over the audit fields, and the
+// event, event id and identity win over attributes bound to the context.
+//
+// A record with none of these is passed to the wrapped handler unchanged, so
+// the output is the same, byte for byte, as without the Handler.
+type Handler struct {
+	c *config
+
+	// inner has received every WithAttrs and WithGroup call, so records
+	// without audit fields go straight to it, with its pre-formatting.
+	inner slog.Handler
+	// base is inner as it was before the first WithGroup. Records with audit
+	// fields under open groups are written through it, with the groups
+	// rebuilt around the record's attributes, so that the audit fields
+	// stay at the top level.
+	base slog.Handler
+	// groups are the groups opened since base, each with the attributes
+	// added inside it. Never appended to in place: derived handlers copy.
+	groups []group
+	// topKeys are the keys of attributes added before any group; they are
+	// top-level keys of every record and win over audit fields.
+	topKeys []string
+	// event is the event name bound with WithAttrs.
+	event string
+}
+
+type group struct {
+	name  string
+	attrs []slog.Attr
+}
+
+// NewHandler returns a Handler that writes to inner, configured by opts.
+// A nil opts means the defaults. A nil inner means the handler of
+// [slog.Default] at the time of the call.
+//
+// When inner is slog's own default handler, the one that writes through the
+// [log] package, NewHandler replaces it with one that writes the same lines
+// to the writer of the standard logger as it is now, with its current flags
+// and prefix. That is what lets
+//
+//	slog.SetDefault(slog.New(audit.NewHandler(slog.Default().Handler(), nil)))
+//
+// work: [slog.SetDefault] points the log package at the new handler, and the
+// old handler writing back through the log package would wait on itself
+// forever. Its level still follows [slog.SetLogLoggerLevel].
+func NewHandler(inner slog.Handler, opts *Options) *Handler {
+	if inner == nil {
+		inner = slog.Default().Handler()
+	}
+	if isDefaultHandler(inner) {
+		inner = newLogHandler(inner)
+	}
+	return &Handler{c: newConfig(opts), inner: inner, base: inner}
+}
+
+// Enabled reports whether the wrapped handler handles records at level l.
+func (h *Handler) Enabled(ctx context.Context, l slog.Level) bool {
+	return h.inner.Enabled(ctx, l)
+}
+
+// WithAttrs returns a Handler whose records also carry attrs. An [Event]
+// among them names the event of every record; the rest are passed on to the
+// wrapped handler.
+func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	if len(attrs) == 0 {
+		return h
+	}
+	h2 := *h
+	fwd := make([]slog.Attr, 0, len(attrs))
+	for _, a := range attrs {
+		if name, ok := eventOf(a); ok {
+			h2.event = name
+			continue
+		}
+		fwd = append(fwd, a)
+	}
+	if len(fwd) == 0 {
+		return &h2
+	}
+	h2.inner = h.inner.WithAttrs(fwd)
+	if len(h.groups) == 0 {
+		h2.base = h2.inner
+		h2.topKeys = appendKeys(h.topKeys, fwd)
+		return &h2
+	}
+	// Copy rather than append: a sibling derived from h must not see fwd.
+	h2.groups = make([]group, len(h.groups))
+	copy(h2.groups, h.groups)
+	last := &h2.groups[len(h2.groups)-1]
+	last.attrs = append(last.attrs[:len(last.attrs):len(last.attrs)], fwd...)
+	return &h2
+}
+
+// WithGroup returns a Handler that writes the record's attributes inside the
+// group name, and the audit fields still at the top level. If name is
+// empty, WithGroup returns the receiver.
+func (h *Handler) WithGroup(name string) slog.Handler {
+	if name == "" {
+		return h
+	}
+	h2 := *h
+	h2.inner = h.inner.WithGroup(name)
+	h2.groups = append(h.groups[:len(h.groups):len(h.groups)], group{name: name})
+	return &h2
+}
+
+// Handle adds the audit fields to r and passes it to the wrapped handler,
+// returning that handler's error.
+func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
+	if ctx == nil {
+		// Inner handlers may use the context; give them a usable one.
+		ctx = context.Background()
+	}
+	b := bindingFrom(ctx)
+	var extra []slog.Attr
+	if h.c.contextAttrs != nil {
+		extra = h.c.callContextAttrs(ctx)
+	}
+	if b == nil && extra == nil && h.event == "" && !h.needsRewrite(r) {
+		return h.inner.Handle(ctx, r)
+	}
+	return h.rewrite(ctx, r, b, extra)
+}
+
+// needsRewrite reports whether r carries something the Handler must change:
+// an event marker.
+func (h *Handler) needsRewrite(r slog.Record) bool {
+	found := false
+	r.Attrs(func(a slog.Attr) bool {
+		if _, ok := eventOf(a); ok {
+			found = true
+		}
+		return !found
+	})
+	return found
+}
+
+// rewrite builds the record with its audit fields and writes it.
+func (h *Handler) rewrite(ctx context.Context, r slog.Record, b *binding, extra []slog.Attr) error {
+	event := h.event
+	if event == "" && b != nil {
+		event = b.event
+	}
+	own := make([]slog.Attr, 0, r.NumAttrs())
+	r.Attrs(func(a slog.Attr) bool {
+		if name, ok := eventOf(a); ok {
+			event = name
+			return true
+		}
+		own = append(own, a)
+		return true
+	})
+
+	// The audit fields, each key once; taken knows the keys already written
+	// at the top level.
+	t := taken{h: h, own: own}
+	n := 3 + len(extra)
+	if b != nil {
+		n += len(b.attrs)
+	}
+	fields := make([]slog.Attr, 0, n)
+	add := func(a slog.Attr) {
+		if !t.has(a.Key, fields) {
+			fields = append(fields, a)
+		}
+	}
+	if event != "" {
+		add(slog.String(h.c.eventKey, event))
+		if h.c.eventID {
+			add(slog.String(h.c.eventIDKey, newEventID()))
+		}
+	}
+	if b != nil && b.hasID && len(b.idValue.Group()) > 0 {
+		add(slog.Attr{Key: h.c.identityKey, Value: b.idValue})
+	}
+	for _, a := range extra {
+		add(a)
+	}
+	if b != nil {
+		for _, a := range b.attrs {
+			add(a)
+		}
+	}
+
+	r2 := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
+	r2.AddAttrs(fields...)
+	if len(h.groups) == 0 {
+		r2.AddAttrs(own...)
+		return h.inner.Handle(ctx, r2)
+	}
+	r2.AddAttrs(h.nest(own)...)
+	return h.base.Handle(ctx, r2)
+}
+
+// nest wraps attrs in the open groups, with the attributes added inside each,
+// as the wrapped handler would have written them.
+func (h *Handler) nest(attrs []slog.Attr) []slog.Attr {
+	for i := len(h.groups) - 1; i >= 0; i-- {
+		g := h.groups[i]
+		inner := make([]slog.Attr, 0, len(g.attrs)+len(attrs))
+		inner = append(inner, g.attrs...)
+		inner = append(inner, attrs...)
+		attrs = []slog.Attr{{Key: g.name, Value: slog.GroupValue(inner...)}}
+	}
+	return attrs
+}
+
+// taken tells which top-level keys a record already has.
+type taken struct {
+	h   *Handler
+	own []slog.Attr
+}
+
+func (t taken) has(key string, fields []slog.Attr) bool {
+	for _, k := range t.h.topKeys {
+		if k == key {
+			return true
+		}
+	}
+	if len(t.h.groups) > 0 {
+		if t.h.groups[0].name == key {
+			return true
+		}
+	} else {
+		for _, a := range t.own {
+			if a.Key == key {
+				return true
+			}
+		}
+	}
+	for _, a := range fields {
+		if a.Key == key {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *config) callContextAttrs(ctx context.Context) (attrs []slog.Attr) {
+	defer func() {
+		if p := recover(); p != nil {
+			attrs = []slog.Attr{slog.String("!AUDIT_ERROR", fmt.Sprintf("audit: ContextAttrs panicked: %v", p))}
+		}
+	}()
+	return c.contextAttrs(ctx)
+}
+
+// appendKeys returns keys followed by the keys of attrs, in a new slice.
+func appendKeys(keys []string, attrs []slog.Attr) []string {
+	out := make([]string, len(keys), len(keys)+len(attrs))
+	copy(out, keys)
+	for _, a := range attrs {
+		if a.Key != "" {
+			out = append(out, a.Key)
+		}
+	}
+	return out
+}
+
+// eventName is the value type of the attribute [Event] returns, so that a
+// Handler can tell it from an ordinary attribute with the same key.
+type eventName string
+
+// Event returns an attribute that names the event of a record, such as
+// "file.upload" or "auth.login". Pass it to a log call, or bind it with
+// [slog.Logger.With] or [With] to name the event of every record; the
+// record's own wins over the logger's, and the logger's over the context's.
+// A [Handler] writes the name under [Options.EventKey] with a unique event
+// id. Other handlers write it as a string attribute "event".
+func Event(name string) slog.Attr {
+	return slog.Any(EventKey, eventName(name))
+}
+
+func eventOf(a slog.Attr) (string, bool) {
+	if a.Value.Kind() != slog.KindAny {
+		return "", false
+	}
+	name, ok := a.Value.Any().(eventName)
+	return string(name), ok
+}
+
+// newEventID returns 128 random bits as 32 lowercase hex digits. The bits
+// come from the runtime's per-thread ChaCha8 generator: no system call and
+// no lock, so ids are cheap enough to be on by default. They identify
+// records; they are not secrets.
+func newEventID() string {
+	var raw [16]byte
+	hi, lo := rand.Uint64(), rand.Uint64()
+	for i := 0; i < 8; i++ {
+		raw[i] = byte(hi >> (56 - 8*i))
+		raw[8+i] = byte(lo >> (56 - 8*i))
+	}
+	var out [32]byte
+	hex.Encode(out[:], raw[:])
+	return string(out[:])
+}
+
+// isDefaultHandler reports whether h is slog's built-in default handler,
+// the one that writes through the log package. Its type is unexported, so
+// it is recognised by name.
+func isDefaultHandler(h slog.Handler) bool {
+	return fmt.Sprintf("%T", h) == "*slog.defaultHandler"
+}
+
+// logHandler writes the lines slog's default handler writes ("INFO msg
+// k=v"), with the header of the standard logger, but straight to the
+// standard logger's writer as it was when the logHandler was made, not back
+// through the log package (see NewHandler).
+type logHandler struct {
+	levels slog.Handler // the original default handler, for Enabled
+	out    *logOutput
+	text   slog.Handler // formats the attributes
+}
+
+type logOutput struct {
+	mu     sync.Mutex // serialises writes and guards pending
+	w      io.Writer
+	prefix string
+	flags  int
+	// line is the record being written; set under mu before text.Handle.
+	line struct {
+		t     time.Time
+		level slog.Level
+		msg   string
+		pc    uintptr
+	}
+}
+
+func newLogHandler(orig slog.Handler) *logHandler {
+	out := &logOutput{w: log.Writer(), prefix: log.Prefix(), flags: log.Flags()}
+	return &logHandler{levels: orig, out: out, text: slog.NewTextHandler(out, nil)}
+}
+
+func (h *logHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return h.levels.Enabled(ctx, l)
+}
+
+func (h *logHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return &logHandler{levels: h.levels, out: h.out, text: h.text.WithAttrs(attrs)}
+}
+
+func (h *logHandler) WithGroup(name string) slog.Handler {
+	if name == "" {
+		return h
+	}
+	return &logHandler{levels: h.levels, out: h.out, text: h.text.WithGroup(name)}
+}
+
+// Handle lets the TextHandler format the attributes of a record stripped of
+// time and message, then logOutput.Write puts the standard logger's header,
+// the level and the message in front of them.
+func (h *logHandler) Handle(ctx context.Context, r slog.Record) error {
+	r2 := slog.NewRecord(time.Time{}, r.Level, "", 0)
+	r.Attrs(func(a slog.Attr) bool {
+		r2.AddAttrs(a)
+		return true
+	})
+	h.out.mu.Lock()
+	defer h.out.mu.Unlock()
+	h.out.line.t, h.out.line.level, h.out.line.msg, h.out.line.pc = r.Time, r.Level, r.Message, r.PC
+	return h.text.Handle(ctx, r2)
+}
+
+// Write receives `level=LEVEL msg="" attrs...` from the TextHandler, with
+// mu held by logHandler.Handle.
+func (o *logOutput) Write(p []byte) (int, error) {
+	rest := p
+	if i := bytes.Index(p, []byte(` msg=""`)); i >= 0 {
+		rest = p[i+len(` msg=""`):]
+	}
+	rest = bytes.TrimSuffix(rest, []byte("\n"))
+	t := o.line.t
+	if t.IsZero() {
+		t = time.Now()
+	}
+	buf := make([]byte, 0, 64+len(o.line.msg)+len(rest))
+	buf = appendLogHeader(buf, t, o.prefix, o.flags, o.line.pc)
+	buf = append(buf, o.line.level.String()...)
+	buf = append(buf, ' ')
+	buf = append(buf, o.line.msg...)
+	buf = append(buf, rest...)
+	if len(buf) == 0 || buf[len(buf)-1] != '\n' {
+		buf = append(buf, '\n')
+	}
+	if _, err := o.w.Write(buf); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// appendLogHeader appends the header the log package writes for flag, as
+// log.Logger does for a record at pc.
+func appendLogHeader(buf []byte, t time.Time, prefix string, flag int, pc uintptr) []byte {
+	if flag&log.Lmsgprefix == 0 {
+		buf = append(buf, prefix...)
+	}
+	if flag&(log.Ldate|log.Ltime|log.Lmicroseconds) != 0 {
+		if flag&log.LUTC != 0 {
+			t = t.UTC()
+		}
+		if flag&log.Ldate != 0 {
+			year, month, day := t.Date()
+			buf = appendPadded(buf, year, 4)
+			buf = append(buf, '/')
+			buf = appendPadded(buf, int(month), 2)
+			buf = append(buf, '/')
+			buf = appendPadded(buf, day, 2)
+			buf = append(buf, ' ')
+		}
+		if flag&(log.Ltime|log.Lmicroseconds) != 0 {
+			hour, min, sec := t.Clock()
+			buf = appendPadded(buf, hour, 2)
+			buf = append(buf, ':')
+			buf = appendPadded(buf, min, 2)
+			buf = append(buf, ':')
+			buf = appendPadded(buf, sec, 2)
+			if flag&log.Lmicroseconds != 0 {
+				buf = append(buf, '.')
+				buf = appendPadded(buf, t.Nanosecond()/1e3, 6)
+			}
+			buf = append(buf, ' ')
+		}
+	}
+	if flag&(log.Lshortfile|log.Llongfile) != 0 {
+		file, line := "???", 0
+		if pc != 0 {
+			f, _ := runtime.CallersFrames([]uintptr{pc}).Next()
+			if f.File != "" {
+				file, line = f.File, f.Line
+			}
+		}
+		if flag&log.Lshortfile != 0 {
+			if i := strings.LastIndexByte(file, '/'); i >= 0 {
+				file = file[i+1:]
+			}
+		}
+		buf = append(buf, file...)
+		buf = append(buf, ':')
+		buf = strconv.AppendInt(buf, int64(line), 10)
+		buf = append(buf, ": "...)
+	}
+	if flag&log.Lmsgprefix != 0 {
+		buf = append(buf, prefix...)
+	}
+	return buf
+}
+
+// appendPadded appends i zero-padded to width digits.
+func appendPadded(buf []byte, i, width int) []byte {
+	var b [20]byte
+	n := len(b)
+	for i >= 10 || width > 1 {
+		width--
+		n--
+		b[n] = byte('0' + i%10)
+		i /= 10
+	}
+	n--
+	b[n] = byte('0' + i)
+	return append(buf, b[n:]...)
+}
