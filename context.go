@@ -3,7 +3,6 @@ package audit
 import (
 	"context"
 	"log/slog"
-	"sync/atomic"
 )
 
 // ctxKey is the one context key of this package. A single key means a single
@@ -19,16 +18,6 @@ type binding struct {
 	identity Identity
 	hasID    bool
 	idValue  slog.Value // identity.LogValue(), computed once at bind time
-
-	// redacted caches attrs as redacted by the last handler configuration
-	// that wrote this binding, so that a request's bound attributes are
-	// scanned once rather than on every record.
-	redacted atomic.Pointer[redactedAttrs]
-}
-
-type redactedAttrs struct {
-	c     *config
-	attrs []slog.Attr
 }
 
 func bindingFrom(ctx context.Context) *binding {
@@ -39,13 +28,13 @@ func bindingFrom(ctx context.Context) *binding {
 	return b
 }
 
-// clone copies b's immutable fields; it never copies the cache, which
-// belongs to b's attrs.
+// clone returns a copy of b to be changed and stored under a new context.
 func (b *binding) clone() *binding {
 	if b == nil {
 		return &binding{}
 	}
-	return &binding{attrs: b.attrs, event: b.event, identity: b.identity, hasID: b.hasID, idValue: b.idValue}
+	b2 := *b
+	return &b2
 }
 
 // With returns a copy of ctx carrying the given attributes. Every record

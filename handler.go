@@ -465,9 +465,17 @@ func (h *logHandler) Handle(ctx context.Context, r slog.Record) error {
 		r2.AddAttrs(a)
 		return true
 	})
+	msg := r.Message
+	// Once slog.SetDefault has pointed the log package at slog, log.Printf
+	// still puts the log prefix in front of the message it hands over, and
+	// the header below would write it again. Only log's atomic getters may
+	// be called here: log.Printf holds the log package's output lock.
+	if p := log.Prefix(); p != "" && log.Flags()&log.Lmsgprefix == 0 && p == h.out.prefix {
+		msg = strings.TrimPrefix(msg, p)
+	}
 	h.out.mu.Lock()
 	defer h.out.mu.Unlock()
-	h.out.line.t, h.out.line.level, h.out.line.msg, h.out.line.pc = r.Time, r.Level, r.Message, r.PC
+	h.out.line.t, h.out.line.level, h.out.line.msg, h.out.line.pc = r.Time, r.Level, msg, r.PC
 	return h.text.Handle(ctx, r2)
 }
 

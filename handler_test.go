@@ -1,0 +1,987 @@
+package audit
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"testing/slogtest"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// frozen is the clock of every record in these tests, so output is
+// deterministic.
+var frozen = time.Date(2025, 10, 3, 17, 48, 22, 238000000, time.UTC)
+
+// idPattern is what every event id must look like.
+var idPattern = regexp.MustCompile(`^[0-9a-f]{32}$`)
+
+// newJSON returns a JSON handler writing to buf with the time dropped, so
+// two handlers' outputs can be compared byte for byte.
+func newJSON(buf *bytes.Buffer, level slog.Leveler) slog.Handler {
+	return slog.NewJSONHandler(buf, &slog.HandlerOptions{Level: level, ReplaceAttr: dropTime})
+}
+
+func newText(buf *bytes.Buffer, level slog.Leveler) slog.Handler {
+	return slog.NewTextHandler(buf, &slog.HandlerOptions{Level: level, ReplaceAttr: dropTime})
+}
+
+func dropTime(groups []string, a slog.Attr) slog.Attr {
+	if groups == nil && a.Key == slog.TimeKey {
+		return slog.Attr{}
+	}
+	return a
+}
+
+// lines parses buf as JSON lines.
+func lines(t *testing.T, buf *bytes.Buffer) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	sc := bufio.NewScanner(bytes.NewReader(buf.Bytes()))
+	sc.Buffer(nil, 8<<20)
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("output line is not JSON: %v\n%s", err, sc.Bytes())
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// takeEventID removes the event id from m after checking its form.
+func takeEventID(t *testing.T, m map[string]any, key string) {
+	t.Helper()
+	id, ok := m[key]
+	if !ok {
+		return
+	}
+	s, _ := id.(string)
+	if !idPattern.MatchString(s) {
+		t.Errorf("%s = %v, want 32 lowercase hex digits", key, id)
+	}
+	delete(m, key)
+}
+
+func TestSlogtest(t *testing.T) {
+	for _, opts := range []*Options{nil, {NoEventID: true}} {
+		var buf bytes.Buffer
+		slogtest.Run(t, func(t *testing.T) slog.Handler {
+			buf.Reset()
+			return NewHandler(slog.NewJSONHandler(&buf, nil), opts)
+		}, func(t *testing.T) map[string]any {
+			ls := lines(t, &buf)
+			if len(ls) != 1 {
+				t.Fatalf("got %d lines, want 1:\n%s", len(ls), buf.String())
+			}
+			return ls[0]
+		})
+	}
+}
+
+// TestDropIn checks that records without audit fields come out of the
+// wrapper exactly as out of the bare handler, through With/WithGroup chains,
+// for both built-in handlers.
+func TestDropIn(t *testing.T) {
+	type logFn func(l *slog.Logger)
+	tests := []struct {
+		name string
+		with func(*slog.Logger) *slog.Logger
+		log  logFn
+	}{
+		{"plain", nil, func(l *slog.Logger) { l.Info("hello", "a", 1, "b", "two") }},
+		{"no attrs", nil, func(l *slog.Logger) { l.Warn("bare") }},
+		{"with", func(l *slog.Logger) *slog.Logger { return l.With("svc", "files") },
+			func(l *slog.Logger) { l.Info("m", "k", 1.5) }},
+		{"group", func(l *slog.Logger) *slog.Logger { return l.WithGroup("g") },
+			func(l *slog.Logger) { l.Info("m", "k", true) }},
+		{"with group with", func(l *slog.Logger) *slog.Logger { return l.With("a", 1).WithGroup("g").With("b", 2).WithGroup("h") },
+			func(l *slog.Logger) { l.Error("m", "c", 3) }},
+		{"empty group elided", func(l *slog.Logger) *slog.Logger { return l.WithGroup("g").WithGroup("h") },
+			func(l *slog.Logger) { l.Info("m") }},
+		{"inline group", nil, func(l *slog.Logger) { l.Info("m", slog.Group("", "x", 1), slog.Group("empty")) }},
+		{"duplicate keys kept", nil, func(l *slog.Logger) { l.Info("m", "a", 1, "a", 2) }},
+		{"bad key", nil, func(l *slog.Logger) { l.Info("m", badArgs...) }},
+		{"nil any", nil, func(l *slog.Logger) { l.Info("m", "v", nil, "err", error(nil)) }},
+		{"kinds", nil, func(l *slog.Logger) {
+			l.Info("m", "d", 3*time.Second, "t", frozen, "u", uint64(7), "f", 0.5, "s", []int{1, 2}, "m", map[string]int{"z": 1, "a": 2})
+		}},
+		{"error value", nil, func(l *slog.Logger) { l.Error("failed", "err", errors.New("disk full")) }},
+		{"empty group name", func(l *slog.Logger) *slog.Logger { return l.WithGroup("") },
+			func(l *slog.Logger) { l.Info("m", "k", 1) }},
+	}
+	handlers := []struct {
+		name string
+		new  func(*bytes.Buffer, slog.Leveler) slog.Handler
+	}{{"json", newJSON}, {"text", newText}}
+	for _, hh := range handlers {
+		for _, tt := range tests {
+			t.Run(hh.name+"/"+tt.name, func(t *testing.T) {
+				var bare, wrapped bytes.Buffer
+				lb := slog.New(hh.new(&bare, nil))
+				lw := slog.New(NewHandler(hh.new(&wrapped, nil), nil))
+				if tt.with != nil {
+					lb, lw = tt.with(lb), tt.with(lw)
+				}
+				tt.log(lb)
+				tt.log(lw)
+				if got, want := wrapped.String(), bare.String(); got != want {
+					t.Errorf("wrapped output differs from bare\ngot:  %s\nwant: %s", got, want)
+				}
+			})
+		}
+	}
+}
+
+// recorder is a third-party-style handler that records what reaches it, to
+// check what the wrapper forwards.
+type recorder struct {
+	mu      *sync.Mutex
+	calls   *[]string
+	prefix  string
+	err     error
+	minimum slog.Level
+}
+
+func newRecorder() *recorder {
+	return &recorder{mu: new(sync.Mutex), calls: new([]string)}
+}
+
+func (r *recorder) Enabled(_ context.Context, l slog.Level) bool { return l >= r.minimum }
+func (r *recorder) WithAttrs(as []slog.Attr) slog.Handler {
+	r2 := *r
+	r2.prefix += fmt.Sprintf("attrs%v.", as)
+	return &r2
+}
+func (r *recorder) WithGroup(name string) slog.Handler {
+	r2 := *r
+	r2.prefix += "group(" + name + ")."
+	return &r2
+}
+func (r *recorder) Handle(_ context.Context, rec slog.Record) error {
+	var attrs []string
+	rec.Attrs(func(a slog.Attr) bool {
+		attrs = append(attrs, a.String())
+		return true
+	})
+	r.mu.Lock()
+	*r.calls = append(*r.calls, r.prefix+rec.Message+fmt.Sprint(attrs))
+	r.mu.Unlock()
+	return r.err
+}
+
+func TestForwarding(t *testing.T) {
+	tests := []struct {
+		name string
+		with func(*slog.Logger) *slog.Logger
+		ctx  context.Context
+		want string
+	}{
+		{"with is forwarded (pre-formatting kept)",
+			func(l *slog.Logger) *slog.Logger { return l.With("a", 1) }, nil,
+			"attrs[a=1].m[k=v]"},
+		{"groups are forwarded",
+			func(l *slog.Logger) *slog.Logger { return l.With("a", 1).WithGroup("g").With("b", 2) }, nil,
+			"attrs[a=1].group(g).attrs[b=2].m[k=v]"},
+		{"event under a group is rebuilt at the top over the pre-group handler",
+			func(l *slog.Logger) *slog.Logger {
+				return l.With("a", 1).WithGroup("g").With("b", 2).WithGroup("h").With(Event("x"))
+			},
+			context.Background(),
+			"attrs[a=1].m[event=x g=[b=2 h=[k=v]]]"},
+		{"event bound by With is not forwarded",
+			func(l *slog.Logger) *slog.Logger { return l.With(Event("x"), "a", 1) }, nil,
+			"attrs[a=1].m[event=x k=v]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := newRecorder()
+			l := slog.New(NewHandler(rec, &Options{NoEventID: true}))
+			tt.with(l).InfoContext(context.Background(), "m", "k", "v")
+			if got := (*rec.calls)[0]; got != tt.want {
+				t.Errorf("inner got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestHandlerContract(t *testing.T) {
+	rec := newRecorder()
+	rec.minimum = slog.LevelWarn
+	rec.err = errors.New("inner failed")
+	h := NewHandler(rec, nil)
+
+	if h.Enabled(context.Background(), slog.LevelInfo) {
+		t.Error("Enabled(Info) = true, want false: it must delegate to the inner handler")
+	}
+	if !h.Enabled(context.Background(), slog.LevelError) {
+		t.Error("Enabled(Error) = false, want true")
+	}
+	if got := h.WithGroup(""); got != slog.Handler(h) {
+		t.Errorf("WithGroup(\"\") = %p, want the receiver %p", got, h)
+	}
+	if got := h.WithAttrs(nil); got != slog.Handler(h) {
+		t.Errorf("WithAttrs(nil) = %p, want the receiver %p", got, h)
+	}
+	r := slog.NewRecord(frozen, slog.LevelError, "m", 0)
+	if err := h.Handle(context.Background(), r); err != rec.err {
+		t.Errorf("Handle (plain) error = %v, want %v", err, rec.err)
+	}
+	r.AddAttrs(Event("x"))
+	if err := h.Handle(context.Background(), r); err != rec.err {
+		t.Errorf("Handle (with event) error = %v, want %v", err, rec.err)
+	}
+}
+
+// TestAuditFields checks where the audit fields go and who wins.
+func TestAuditFields(t *testing.T) {
+	ada := Identity{ID: "42", Name: "ada", Kind: "user"}
+	tests := []struct {
+		name string
+		opts *Options
+		ctx  func(context.Context) context.Context
+		with func(*slog.Logger) *slog.Logger
+		args []any
+		want map[string]any
+	}{
+		{
+			name: "event in record",
+			args: []any{Event("file.upload"), "filename", "a.txt"},
+			want: map[string]any{"event": "file.upload", "filename": "a.txt"},
+		},
+		{
+			name: "event bound by logger",
+			with: func(l *slog.Logger) *slog.Logger { return l.With(Event("auth.login")) },
+			want: map[string]any{"event": "auth.login"},
+		},
+		{
+			name: "record's event wins over logger's and context's",
+			ctx:  func(ctx context.Context) context.Context { return With(ctx, Event("ctx.event")) },
+			with: func(l *slog.Logger) *slog.Logger { return l.With(Event("logger.event")) },
+			args: []any{Event("record.event")},
+			want: map[string]any{"event": "record.event"},
+		},
+		{
+			name: "logger's event wins over context's",
+			ctx:  func(ctx context.Context) context.Context { return With(ctx, Event("ctx.event")) },
+			with: func(l *slog.Logger) *slog.Logger { return l.With(Event("logger.event")) },
+			want: map[string]any{"event": "logger.event"},
+		},
+		{
+			name: "context event",
+			ctx:  func(ctx context.Context) context.Context { return With(ctx, Event("ctx.event")) },
+			want: map[string]any{"event": "ctx.event"},
+		},
+		{
+			name: "event key renamed",
+			opts: &Options{EventKey: "ev", EventIDKey: "ev_id"},
+			args: []any{Event("w/req")},
+			want: map[string]any{"ev": "w/req"},
+		},
+		{
+			name: "identity and context attrs",
+			ctx: func(ctx context.Context) context.Context {
+				return With(WithIdentity(ctx, ada), "request_id", "r1", "tenant", "acme")
+			},
+			args: []any{Event("file.upload"), "size_bytes", 12345},
+			want: map[string]any{
+				"event": "file.upload", "size_bytes": 12345.0,
+				"user":       map[string]any{"id": "42", "name": "ada", "kind": "user"},
+				"request_id": "r1", "tenant": "acme",
+			},
+		},
+		{
+			name: "identity key renamed, zero identity omitted",
+			opts: &Options{IdentityKey: "actor"},
+			ctx:  func(ctx context.Context) context.Context { return WithIdentity(With(ctx, "a", 1), Identity{}) },
+			want: map[string]any{"a": 1.0},
+		},
+		{
+			name: "audit fields stay at the top level inside groups",
+			ctx: func(ctx context.Context) context.Context {
+				return With(WithIdentity(ctx, ada), "request_id", "r1")
+			},
+			with: func(l *slog.Logger) *slog.Logger {
+				return l.With("svc", "x").WithGroup("g").With("b", 2).WithGroup("h")
+			},
+			args: []any{Event("e"), "k", "v"},
+			want: map[string]any{
+				"svc": "x", "event": "e", "user": map[string]any{"id": "42", "name": "ada", "kind": "user"},
+				"request_id": "r1",
+				"g":          map[string]any{"b": 2.0, "h": map[string]any{"k": "v"}},
+			},
+		},
+		{
+			name: "rebinding a key replaces it",
+			ctx: func(ctx context.Context) context.Context {
+				return With(With(ctx, "tenant", "old", "a", 1), "tenant", "new")
+			},
+			want: map[string]any{"tenant": "new", "a": 1.0},
+		},
+		{
+			name: "record's own key wins over context's, written once",
+			ctx:  func(ctx context.Context) context.Context { return With(ctx, "tenant", "ctx", "x", 1) },
+			args: []any{"tenant", "record"},
+			want: map[string]any{"tenant": "record", "x": 1.0},
+		},
+		{
+			name: "logger's top-level key wins over context's",
+			ctx:  func(ctx context.Context) context.Context { return With(ctx, "tenant", "ctx") },
+			with: func(l *slog.Logger) *slog.Logger { return l.With("tenant", "logger").WithGroup("g") },
+			args: []any{"k", 1},
+			want: map[string]any{"tenant": "logger", "g": map[string]any{"k": 1.0}},
+		},
+		{
+			name: "identity wins over a context attr of the same key",
+			ctx: func(ctx context.Context) context.Context {
+				return WithIdentity(With(ctx, "user", "spoofed"), ada)
+			},
+			want: map[string]any{"user": map[string]any{"id": "42", "name": "ada", "kind": "user"}},
+		},
+		{
+			name: "ContextAttrs hook",
+			opts: &Options{ContextAttrs: func(ctx context.Context) []slog.Attr {
+				return []slog.Attr{slog.String("trace_id", "t1"), slog.String("span_id", "s1")}
+			}},
+			args: []any{"k", 1},
+			want: map[string]any{"trace_id": "t1", "span_id": "s1", "k": 1.0},
+		},
+		{
+			name: "ContextAttrs panic is recovered and reported",
+			opts: &Options{ContextAttrs: func(ctx context.Context) []slog.Attr { panic("tracer broke") }},
+			args: []any{"k", 1},
+			want: map[string]any{"!AUDIT_ERROR": "audit: ContextAttrs panicked: tracer broke", "k": 1.0},
+		},
+		{
+			name: "With in context with bad key",
+			ctx:  func(ctx context.Context) context.Context { return With(ctx, 7, "k") },
+			want: map[string]any{"!BADKEY": "k"}, // both halves are !BADKEY; the later replaces
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			l := slog.New(NewHandler(newJSON(&buf, nil), tt.opts))
+			if tt.with != nil {
+				l = tt.with(l)
+			}
+			ctx := context.Background()
+			if tt.ctx != nil {
+				ctx = tt.ctx(ctx)
+			}
+			l.InfoContext(ctx, "m", tt.args...)
+			ls := lines(t, &buf)
+			if len(ls) != 1 {
+				t.Fatalf("got %d records, want 1: %s", len(ls), buf.String())
+			}
+			got := ls[0]
+			idKey := EventIDKey
+			if tt.opts != nil && tt.opts.EventIDKey != "" {
+				idKey = tt.opts.EventIDKey
+			}
+			_, hasEvent := tt.want[EventKey]
+			if tt.opts != nil && tt.opts.EventKey != "" {
+				_, hasEvent = tt.want[tt.opts.EventKey]
+			}
+			if _, hasID := got[idKey]; hasID != hasEvent {
+				t.Errorf("event id present = %v, want %v: %s", hasID, hasEvent, buf.String())
+			}
+			takeEventID(t, got, idKey)
+			delete(got, slog.LevelKey)
+			delete(got, slog.MessageKey)
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("record mismatch (-want +got):\n%s\noutput: %s", diff, buf.String())
+			}
+		})
+	}
+}
+
+// TestAuditFieldOrder checks that audit fields come first and keys are
+// written once, in the raw output rather than a parsed map.
+func TestAuditFieldOrder(t *testing.T) {
+	var buf bytes.Buffer
+	l := slog.New(NewHandler(newJSON(&buf, nil), &Options{NoEventID: true}))
+	ctx := With(WithIdentity(context.Background(), Identity{ID: "42", Name: "ada"}), "request_id", "r1", "tenant", "acme")
+	l.InfoContext(ctx, "File uploaded", Event("file.upload"), "filename", "a.txt", "tenant", "own")
+	want := `{"level":"INFO","msg":"File uploaded","event":"file.upload","user":{"id":"42","name":"ada"},"request_id":"r1","filename":"a.txt","tenant":"own"}` + "\n"
+	if got := buf.String(); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
+func TestNoEventIDOption(t *testing.T) {
+	var buf bytes.Buffer
+	slog.New(NewHandler(newJSON(&buf, nil), &Options{NoEventID: true})).Info("m", Event("e"))
+	if strings.Contains(buf.String(), EventIDKey) {
+		t.Errorf("NoEventID: output has an event id: %s", buf.String())
+	}
+}
+
+func TestEventIDsAreUnique(t *testing.T) {
+	seen := make(map[string]bool)
+	for i := 0; i < 100000; i++ {
+		id := newEventID()
+		if !idPattern.MatchString(id) {
+			t.Fatalf("newEventID() = %q, want 32 lowercase hex digits", id)
+		}
+		if seen[id] {
+			t.Fatalf("newEventID() repeated %q after %d ids", id, i)
+		}
+		seen[id] = true
+	}
+}
+
+// TestSiblingsDoNotShare checks that handlers derived from one parent never
+// see each other's attributes, the aliasing bug of append-based WithAttrs.
+func TestSiblingsDoNotShare(t *testing.T) {
+	var buf bytes.Buffer
+	parent := slog.New(NewHandler(newJSON(&buf, nil), &Options{NoEventID: true})).
+		WithGroup("g").With("p", 0)
+	// Leave spare capacity in the parent's group attrs, where a naive append
+	// would let siblings overwrite each other.
+	a := parent.With("a", 1)
+	b := parent.With("b", 2)
+	ctx := context.Background()
+	a.InfoContext(ctx, "m", Event("x"))
+	b.InfoContext(ctx, "m", Event("x"))
+	want := `{"level":"INFO","msg":"m","event":"x","g":{"p":0,"a":1}}` + "\n" +
+		`{"level":"INFO","msg":"m","event":"x","g":{"p":0,"b":2}}` + "\n"
+	if got := buf.String(); got != want {
+		t.Errorf("got\n%swant\n%s", got, want)
+	}
+
+	c1 := With(context.Background(), "k", "base")
+	c2 := With(c1, "a", 1)
+	c3 := With(c1, "b", 2)
+	for _, c := range []struct {
+		ctx  context.Context
+		want []slog.Attr
+	}{{c1, []slog.Attr{slog.String("k", "base")}}, {c2, []slog.Attr{slog.String("k", "base"), slog.Int("a", 1)}}, {c3, []slog.Attr{slog.String("k", "base"), slog.Int("b", 2)}}} {
+		got := bindingFrom(c.ctx).attrs
+		if !attrsEqual(got, c.want) {
+			t.Errorf("context attrs = %v, want %v", got, c.want)
+		}
+	}
+}
+
+func attrsEqual(a, b []slog.Attr) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !a[i].Equal(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func TestIdentity(t *testing.T) {
+	tests := []struct {
+		id   Identity
+		want string
+	}{
+		{Identity{}, "[]"},
+		{Identity{ID: "42"}, "[id=42]"},
+		{Identity{ID: "42", Name: "ada", Email: "ada@example.com", Kind: "cli", Roles: []string{"admin"}},
+			"[id=42 name=ada email=ada@example.com kind=cli roles=[admin]]"},
+		{Identity{Email: "e@example.com"}, "[email=e@example.com]"},
+	}
+	for _, tt := range tests {
+		if got := tt.id.LogValue().String(); got != tt.want {
+			t.Errorf("%+v.LogValue() = %s, want %s", tt.id, got, tt.want)
+		}
+		if got, want := tt.id.IsZero(), tt.want == "[]"; got != want {
+			t.Errorf("%+v.IsZero() = %v, want %v", tt.id, got, want)
+		}
+	}
+	var nilCtx context.Context
+	ctx := WithIdentity(nilCtx, Identity{ID: "1"})
+	if got, ok := IdentityFrom(ctx); !ok || got.ID != "1" {
+		t.Errorf("IdentityFrom = %+v, %v; want id 1, true", got, ok)
+	}
+	if _, ok := IdentityFrom(context.Background()); ok {
+		t.Error("IdentityFrom(Background) reported an identity")
+	}
+	if _, ok := IdentityFrom(nilCtx); ok {
+		t.Error("IdentityFrom(nil) reported an identity")
+	}
+}
+
+// panicker is a LogValuer that panics.
+type panicker struct{}
+
+func (panicker) LogValue() slog.Value { panic("boom") }
+
+type cyclic struct {
+	Name string
+	Next *cyclic
+}
+
+// TestBadInput checks that no input panics or loses the record.
+func TestBadInput(t *testing.T) {
+	loop := &cyclic{Name: "loop"}
+	loop.Next = loop
+	huge := strings.Repeat("x", 1<<20)
+	var nilCtx context.Context
+	tests := []struct {
+		name string
+		ctx  context.Context
+		args []any
+	}{
+		{"nil context", nilCtx, []any{"k", 1}},
+		{"nil context with event", nilCtx, []any{Event("e")}},
+		{"panicking LogValuer", context.Background(), []any{"v", panicker{}}},
+		{"panicking LogValuer with event", context.Background(), []any{Event("e"), "v", panicker{}}},
+		{"cyclic value", context.Background(), []any{Event("e"), "v", loop}},
+		{"invalid UTF-8", context.Background(), []any{Event("e\xff"), "v\xfe", "\xc3\x28"}},
+		{"huge value", context.Background(), []any{Event("e"), "v", huge}},
+		{"nil values", context.Background(), []any{Event("e"), "a", nil, "b", (*cyclic)(nil), "c", error(nil), "d", slog.LogValuer(nil)}},
+		{"nil context via With", With(nilCtx, "k", "v"), []any{"x", 1}},
+	}
+	for _, tt := range tests {
+		for _, hh := range []struct {
+			name string
+			new  func(*bytes.Buffer, slog.Leveler) slog.Handler
+		}{{"json", newJSON}, {"text", newText}} {
+			t.Run(hh.name+"/"+tt.name, func(t *testing.T) {
+				var buf bytes.Buffer
+				h := NewHandler(hh.new(&buf, nil), nil)
+				r := slog.NewRecord(frozen, slog.LevelInfo, "still here", 0)
+				r.Add(tt.args...)
+				_ = h.Handle(tt.ctx, r)
+				if !strings.Contains(buf.String(), "still here") {
+					t.Errorf("record lost; output: %.300s", buf.String())
+				}
+			})
+		}
+	}
+}
+
+// TestConcurrent shares derived loggers between many goroutines, each with
+// its own context, and checks that no goroutine's context reaches another's
+// record. Run it with -race.
+func TestConcurrent(t *testing.T) {
+	var mu sync.Mutex
+	var buf bytes.Buffer
+	w := writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return buf.Write(p)
+	})
+	root := slog.New(NewHandler(slog.NewJSONHandler(w, nil), nil))
+	loggers := []*slog.Logger{root, root.With("a", 1), root.WithGroup("g"), root.With(Event("bound")).WithGroup("h").With("b", 2)}
+	const goroutines, records = 32, 50
+	var wg sync.WaitGroup
+	for g := 0; g < goroutines; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			ctx := WithIdentity(With(context.Background(), "gid", g), Identity{ID: fmt.Sprint(g)})
+			for i := 0; i < records; i++ {
+				l := loggers[(g+i)%len(loggers)]
+				if i%3 == 0 {
+					l = l.With("i", i) // derive while others log
+				}
+				l.InfoContext(ctx, "m", Event("e"), "mine", g)
+			}
+		}(g)
+	}
+	wg.Wait()
+	ls := lines(t, &buf)
+	if len(ls) != goroutines*records {
+		t.Fatalf("got %d records, want %d", len(ls), goroutines*records)
+	}
+	for _, m := range ls {
+		mine := m["mine"]
+		if mine == nil {
+			for _, v := range m {
+				if g, ok := v.(map[string]any); ok && g["mine"] != nil {
+					mine = g["mine"]
+				}
+			}
+		}
+		user, _ := m["user"].(map[string]any)
+		if m["gid"] != mine || user == nil || user["id"] != fmt.Sprint(mine) {
+			t.Fatalf("record mixes goroutines: %v", m)
+		}
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestDefaultLogger runs the one line users try first. A naive wrapper
+// deadlocks log.Printf here, so it runs under a deadline.
+func TestDefaultLogger(t *testing.T) {
+	var buf bytes.Buffer
+	restore := saveDefaults()
+	defer restore()
+	log.SetOutput(&buf)
+	log.SetFlags(0)
+	log.SetPrefix("app: ")
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		slog.SetDefault(slog.New(NewHandler(slog.Default().Handler(), nil)))
+		log.Printf("legacy caller %d", 1)
+		slog.Info("new caller", Event("e"), "k", "v")
+		slog.Debug("hidden")
+		slog.SetLogLoggerLevel(slog.LevelDebug)
+		slog.Debug("shown")
+		slog.SetLogLoggerLevel(slog.LevelInfo)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("deadlock: log.Printf through the default audit logger did not return")
+	}
+	got := regexp.MustCompile(`event_id=[0-9a-f]{32}`).ReplaceAllString(buf.String(), "event_id=ID")
+	want := "app: INFO legacy caller 1\n" +
+		"app: INFO new caller event=e event_id=ID k=v\n" +
+		"app: DEBUG shown\n"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestLogHandlerMatchesDefault compares the replica with slog's own default
+// handler for the same records, over several log flag settings.
+func TestLogHandlerMatchesDefault(t *testing.T) {
+	restore := saveDefaults()
+	defer restore()
+	var pcs [1]uintptr
+	runtime.Callers(1, pcs[:])
+	for _, flags := range []int{0, log.Lshortfile, log.Llongfile | log.Lmsgprefix, log.Lshortfile | log.LUTC} {
+		var want, got bytes.Buffer
+		log.SetFlags(flags)
+		log.SetPrefix("p> ")
+		log.SetOutput(&want)
+		orig := slog.Default().Handler()
+		log.SetOutput(&got)
+		replica := newLogHandler(orig)
+		log.SetOutput(&want)
+		for _, h := range []slog.Handler{orig, replica} {
+			r := slog.NewRecord(frozen, slog.LevelWarn, "msg with spaces", pcs[0])
+			r.Add("a", 1, "s", "two words", slog.Group("g", "x", true))
+			hh := h.WithAttrs([]slog.Attr{slog.Int("w", 0)}).WithGroup("grp")
+			if err := hh.Handle(context.Background(), r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got.String() != want.String() {
+			t.Errorf("flags %d:\ngot  %q\nwant %q", flags, got.String(), want.String())
+		}
+	}
+}
+
+// saveDefaults returns a func that puts back slog's and log's defaults.
+func saveDefaults() func() {
+	l, w, f, p := slog.Default(), log.Writer(), log.Flags(), log.Prefix()
+	return func() {
+		slog.SetDefault(l)
+		log.SetOutput(w)
+		log.SetFlags(f)
+		log.SetPrefix(p)
+		slog.SetLogLoggerLevel(slog.LevelInfo)
+	}
+}
+
+// TestDropInProperty compares the wrapper with the bare handler over
+// thousands of random records and random With/WithGroup chains.
+func TestDropInProperty(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	n := 3000
+	if testing.Short() {
+		n = 300
+	}
+	for i := 0; i < n; i++ {
+		var bare, wrapped bytes.Buffer
+		newInner := newJSON
+		if i%2 == 1 {
+			newInner = newText
+		}
+		lb := slog.New(newInner(&bare, nil))
+		lw := slog.New(NewHandler(newInner(&wrapped, nil), nil))
+		var steps []string
+		for s := rng.IntN(4); s > 0; s-- {
+			if rng.IntN(2) == 0 {
+				attrs := randAttrs(rng, 2)
+				lb, lw = lb.With(attrsToArgs(attrs)...), lw.With(attrsToArgs(attrs)...)
+				steps = append(steps, fmt.Sprint("With", attrs))
+			} else {
+				name := randKey(rng)
+				lb, lw = lb.WithGroup(name), lw.WithGroup(name)
+				steps = append(steps, "WithGroup("+name+")")
+			}
+		}
+		attrs := randAttrs(rng, 3)
+		msg := randString(rng)
+		lb.LogAttrs(context.Background(), slog.LevelInfo, msg, attrs...)
+		lw.LogAttrs(context.Background(), slog.LevelInfo, msg, attrs...)
+		if bare.String() != wrapped.String() {
+			t.Fatalf("case %d: %v then %v\ngot:  %s\nwant: %s", i, steps, attrs, wrapped.String(), bare.String())
+		}
+	}
+}
+
+var propKeys = []string{"a", "b", "id", "name", "size", "path", "count", "", "g", "user_agent", "ip", "x.y", "with space", "ünï"}
+
+func randKey(rng *rand.Rand) string { return propKeys[rng.IntN(len(propKeys))] }
+
+func randString(rng *rand.Rand) string {
+	const alphabet = "abcXYZ019 _-./:@=\"\\\n\t\u00e9\u4e16"
+	runes := []rune(alphabet)
+	b := make([]rune, rng.IntN(24))
+	for i := range b {
+		b[i] = runes[rng.IntN(len(runes))]
+	}
+	return string(b)
+}
+
+func randAttrs(rng *rand.Rand, depth int) []slog.Attr {
+	attrs := make([]slog.Attr, rng.IntN(5))
+	for i := range attrs {
+		k := randKey(rng)
+		switch rng.IntN(9) {
+		case 0:
+			attrs[i] = slog.String(k, randString(rng))
+		case 1:
+			attrs[i] = slog.Int64(k, rng.Int64()-rng.Int64())
+		case 2:
+			attrs[i] = slog.Float64(k, rng.NormFloat64())
+		case 3:
+			attrs[i] = slog.Bool(k, rng.IntN(2) == 0)
+		case 4:
+			attrs[i] = slog.Duration(k, time.Duration(rng.Int64()))
+		case 5:
+			attrs[i] = slog.Time(k, frozen.Add(time.Duration(rng.Int64N(1e15))))
+		case 6:
+			if depth > 0 {
+				attrs[i] = slog.Attr{Key: k, Value: slog.GroupValue(randAttrs(rng, depth-1)...)}
+			} else {
+				attrs[i] = slog.Uint64(k, rng.Uint64())
+			}
+		case 7:
+			attrs[i] = slog.Any(k, map[string]any{randKey(rng): randString(rng), "n": rng.IntN(9)})
+		case 8:
+			attrs[i] = slog.Any(k, []string{randString(rng), randString(rng)})
+		}
+	}
+	return attrs
+}
+
+func attrsToArgs(attrs []slog.Attr) []any {
+	args := make([]any, len(attrs))
+	for i, a := range attrs {
+		args[i] = a
+	}
+	return args
+}
+
+// TestGolden writes a fixed set of audit records through both built-in
+// handlers and compares them with testdata/core.golden. Regenerate with
+// go test -run TestGolden -update.
+func TestGolden(t *testing.T) {
+	var buf bytes.Buffer
+	for _, format := range []string{"json", "text"} {
+		opts := &slog.HandlerOptions{ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			switch {
+			case groups == nil && a.Key == slog.TimeKey:
+				return slog.Time(a.Key, frozen)
+			case len(groups) == 0 && a.Key == EventIDKey:
+				if !idPattern.MatchString(a.Value.String()) {
+					t.Errorf("event id %q is not 32 hex digits", a.Value)
+				}
+				return slog.String(a.Key, "00000000000000000000000000000000")
+			}
+			return a
+		}}
+		var inner slog.Handler = slog.NewJSONHandler(&buf, opts)
+		if format == "text" {
+			inner = slog.NewTextHandler(&buf, opts)
+		}
+		goldenRecords(slog.New(NewHandler(inner, nil)))
+	}
+	checkGolden(t, "core.golden", buf.Bytes())
+}
+
+// goldenRecords logs the records of the core golden file.
+func goldenRecords(l *slog.Logger) {
+	ctx := WithIdentity(context.Background(), Identity{ID: "42", Name: "ada", Kind: "user"})
+	ctx = With(ctx, "request_id", "req-7", "tenant", "acme")
+	l.InfoContext(ctx, "File uploaded", Event("file.upload"), "filename", "a.txt", "size_bytes", 12345)
+	l.With(Event("auth.login")).WarnContext(ctx, "Login failed", "reason", "wrong password")
+	l.WithGroup("http").With("method", "GET").InfoContext(ctx, "request", Event("w/req"), "path", "/files")
+	l.Info("no audit fields", "k", "v")
+}
+
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -run %s -update to create it)", err, t.Name())
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
+	}
+}
+
+// Benchmarks: each pairs the bare inner handler with the wrapper in the same
+// run, so the wrapper's cost reads as a ratio (see README: Performance).
+
+func benchLogger(h slog.Handler) *slog.Logger { return slog.New(h) }
+
+// benchCase is one log call as the bare handler writes it and as the
+// wrapper writes it (audit nil: the same call).
+type benchCase struct {
+	name  string
+	bare  func(*slog.Logger)
+	audit func(*slog.Logger)
+	level slog.Level
+}
+
+// benchCases are the calls the performance figures in the README are about:
+// a record with no audit fields, a record with an event, an identity and a
+// context attribute (bare: the same fields inline), and a disabled record.
+func benchCases() []benchCase {
+	ctx := WithIdentity(context.Background(), Identity{ID: "42", Name: "ada"})
+	ctx = With(ctx, "request_id", "0f8fad5b-d9cb-469f-a165-70867728950e")
+	const id = "5f0c6b3d2a1e4f7089abcdef01234567"
+	return []benchCase{
+		{
+			name: "plain",
+			bare: func(l *slog.Logger) {
+				l.LogAttrs(context.Background(), slog.LevelInfo, "file listed",
+					slog.String("path", "/srv/files"), slog.Int("count", 12), slog.Bool("recursive", false),
+					slog.Duration("took", 3*time.Millisecond), slog.String("content_type", "text/plain"))
+			},
+		},
+		{
+			name: "event",
+			bare: func(l *slog.Logger) {
+				l.LogAttrs(context.Background(), slog.LevelInfo, "File uploaded",
+					slog.String("event", "file.upload"), slog.String("event_id", id),
+					slog.Group("user", slog.String("id", "42"), slog.String("name", "ada")),
+					slog.String("request_id", "0f8fad5b-d9cb-469f-a165-70867728950e"),
+					slog.String("filename", "a.txt"), slog.Int("size_bytes", 12345))
+			},
+			audit: func(l *slog.Logger) {
+				l.LogAttrs(ctx, slog.LevelInfo, "File uploaded", Event("file.upload"),
+					slog.String("filename", "a.txt"), slog.Int("size_bytes", 12345))
+			},
+		},
+		{
+			name:  "disabled",
+			level: slog.LevelWarn,
+			bare: func(l *slog.Logger) {
+				l.LogAttrs(context.Background(), slog.LevelInfo, "file listed", slog.String("path", "/srv/files"))
+			},
+		},
+	}
+}
+
+func BenchmarkHandler(b *testing.B) {
+	for _, c := range benchCases() {
+		audit := c.audit
+		if audit == nil {
+			audit = c.bare
+		}
+		bare := benchLogger(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: c.level}))
+		wrapped := benchLogger(NewHandler(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: c.level}), nil))
+		b.Run(c.name+"/bare", func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				c.bare(bare)
+			}
+		})
+		b.Run(c.name+"/audit", func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				audit(wrapped)
+			}
+		})
+	}
+}
+
+// badArgs is a key-less value and a dangling key, hidden from vet's printf
+// check, which rightly flags them in real code.
+var badArgs = []any{42, "dangling"}
+
+// BenchmarkRatio alternates short batches of the bare handler and the
+// wrapper in one process and reports the median ratio of their times
+// (wrapper/bare) as the "x-bare" metric. Shared, noisy machines disturb
+// that median far less than they disturb two separate runs.
+func BenchmarkRatio(b *testing.B) {
+	for _, c := range benchCases() {
+		audit := c.audit
+		if audit == nil {
+			audit = c.bare
+		}
+		bare := benchLogger(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: c.level}))
+		wrapped := benchLogger(NewHandler(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: c.level}), nil))
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportMetric(medianRatio(b, func() { c.bare(bare) }, func() { audit(wrapped) }), "x-bare")
+		})
+	}
+}
+
+// medianRatio runs b.N calls of each of bare and audit in alternating
+// batches, swapping which goes first, and returns the median per-batch
+// ratio of audit's time to bare's.
+func medianRatio(b *testing.B, bare, audit func()) float64 {
+	const batch = 500
+	var ratios []float64
+	run := func(f func(), n int) time.Duration {
+		start := time.Now()
+		for i := 0; i < n; i++ {
+			f()
+		}
+		return time.Since(start)
+	}
+	for done, k := 0, 0; done < b.N; done, k = done+batch, k+1 {
+		n := min(batch, b.N-done)
+		var tb, ta time.Duration
+		if k%2 == 0 {
+			tb, ta = run(bare, n), run(audit, n)
+		} else {
+			ta, tb = run(audit, n), run(bare, n)
+		}
+		if tb > 0 {
+			ratios = append(ratios, float64(ta)/float64(tb))
+		}
+	}
+	if len(ratios) == 0 {
+		return 0
+	}
+	slices.Sort(ratios)
+	return ratios[len(ratios)/2]
+}
