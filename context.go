@@ -24,6 +24,12 @@ type binding struct {
 	// that wrote this binding, so that a request's bound attributes are
 	// scanned once rather than on every record.
 	redacted atomic.Pointer[redactedAttrs]
+
+	// req is shared by every context of one request served by Middleware
+	// (nil elsewhere): WithIdentity records there the binding it makes, so
+	// that the request's end event sees an identity bound inside the
+	// handler chain. clone carries the pointer.
+	req *request
 }
 
 type redactedAttrs struct {
@@ -45,7 +51,7 @@ func (b *binding) clone() *binding {
 	if b == nil {
 		return &binding{}
 	}
-	return &binding{attrs: b.attrs, event: b.event, identity: b.identity, hasID: b.hasID, idValue: b.idValue}
+	return &binding{attrs: b.attrs, event: b.event, identity: b.identity, hasID: b.hasID, idValue: b.idValue, req: b.req}
 }
 
 // With returns a copy of ctx carrying the given attributes. Every record
@@ -94,6 +100,9 @@ func WithIdentity(ctx context.Context, id Identity) context.Context {
 	b.identity = id
 	b.hasID = true
 	b.idValue = id.LogValue()
+	if b.req != nil {
+		b.req.latest.Store(b)
+	}
 	return context.WithValue(ctx, ctxKey{}, b)
 }
 
