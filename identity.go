@@ -180,25 +180,33 @@ func (p Proxies) Contains(a netip.Addr) bool {
 
 // parseHop parses one network address as found in RemoteAddr or in an
 // X-Forwarded-For entry: an IP, with or without a port, IPv6 with or
-// without brackets. The result is unmapped.
+// without brackets. The result is unmapped. It picks the parser by the
+// shape of s, because a failed parse allocates its error, and RemoteAddr
+// always has a port.
 func parseHop(s string) (netip.Addr, bool) {
 	s = strings.Trim(s, " \t")
 	if s == "" {
 		return netip.Addr{}, false
 	}
-	if a, err := netip.ParseAddr(s); err == nil {
-		return a.Unmap(), true
-	}
-	if s[0] == '[' && s[len(s)-1] == ']' { // [v6] without a port
-		if a, err := netip.ParseAddr(s[1 : len(s)-1]); err == nil && a.Is6() {
-			return a.Unmap(), true
+	var a netip.Addr
+	var err error
+	switch colons := strings.Count(s, ":"); {
+	case s[0] == '[' && s[len(s)-1] == ']': // [v6] without a port
+		a, err = netip.ParseAddr(s[1 : len(s)-1])
+		if err == nil && !a.Is6() {
+			return netip.Addr{}, false
 		}
+	case s[0] == '[' || colons == 1: // [v6]:port, v4:port
+		var ap netip.AddrPort
+		ap, err = netip.ParseAddrPort(s)
+		a = ap.Addr()
+	default: // v4, v6
+		a, err = netip.ParseAddr(s)
+	}
+	if err != nil {
 		return netip.Addr{}, false
 	}
-	if ap, err := netip.ParseAddrPort(s); err == nil {
-		return ap.Addr().Unmap(), true
-	}
-	return netip.Addr{}, false
+	return a.Unmap(), true
 }
 
 // peer is the parsed RemoteAddr of a request.
@@ -648,14 +656,14 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rw := &responseWriter{ResponseWriter: w}
 	returned := false
 	defer func() {
-		m.end(ctx, b, rw, start, body, r.Header.Get("Content-Type"), !returned)
+		m.end(ctx, r, b, rw, start, body, !returned)
 	}()
 	m.next.ServeHTTP(rw.wrap(), r2)
 	returned = true
 }
 
 // end writes the end event of a request.
-func (m *middleware) end(ctx context.Context, b *binding, rw *responseWriter, start time.Time, body *bodyTap, ctype string, panicked bool) {
+func (m *middleware) end(ctx context.Context, r *http.Request, b *binding, rw *responseWriter, start time.Time, body *bodyTap, panicked bool) {
 	d := time.Since(start)
 	if late := b.req.latest.Load(); late != nil {
 		b2 := b.clone()
@@ -684,7 +692,7 @@ func (m *middleware) end(ctx context.Context, b *binding, rw *responseWriter, st
 		attrs = append(attrs, slog.String(ErrorTypeKey, "panic"))
 	}
 	if body != nil {
-		if a, ok := body.attr(ctype); ok {
+		if a, ok := body.attr(r.Header.Get("Content-Type")); ok {
 			attrs = append(attrs, a)
 		}
 		attrs = append(attrs, slog.Int64(RequestBodySizeKey, body.n))
