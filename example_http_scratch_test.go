@@ -145,3 +145,27 @@ func ExampleJobIdentity() {
 	// {"level":"INFO","msg":"Export written","event":"export.write","user":{"name":"nightly-export","kind":"cron"},"rows":1200}
 	// cli
 }
+
+// A request body is logged only when the application asks for it, request
+// by request; here, FHIR writes whose client sent X-Audit-Req-Body. It is
+// decoded so that the Handler's redaction by key reaches its fields.
+func ExampleHTTPOptions_logBody() {
+	handler := audit.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body) // the application reads the body as usual
+	}), &audit.HTTPOptions{
+		TrustedProxies: audit.Loopback(),
+		Logger:         httpExampleLogger(),
+		LogBody: func(r *http.Request) bool {
+			return strings.HasPrefix(r.URL.Path, "/fhir/") && r.Header.Get("X-Audit-Req-Body") == "true"
+		},
+	})
+
+	r := httptest.NewRequest("POST", "/fhir/Patient", strings.NewReader(`{"resourceType":"Patient","active":true}`))
+	r.Header.Set("Content-Type", "application/fhir+json")
+	r.Header.Set("X-Audit-Req-Body", "true")
+	r.RemoteAddr = "127.0.0.1:41234"
+	r.Header.Set("X-Request-Id", "req-9")
+	handler.ServeHTTP(httptest.NewRecorder(), r)
+	// Output:
+	// {"level":"INFO","msg":"request end","event":"http.request.end","request_id":"req-9","http.request.method":"POST","url.path":"/fhir/Patient","client.address":"127.0.0.1","http.response.status_code":200,"http.response.body.size":0,"http.request.body":{"active":true,"resourceType":"Patient"},"http.request.body.size":40,"request_end":true}
+}

@@ -782,6 +782,9 @@ func TestMiddlewareBody(t *testing.T) {
 			want: `{"password":["hunter2"],"user":["ada"]}`, size: 25},
 		{name: "JSON as fields", logBody: httpTestBodyHeader, ctype: "application/json; charset=utf-8", body: `{"user":"ada","token":"t0k"}`, read: true,
 			want: `{"token":"t0k","user":"ada"}`, size: 28},
+		{name: "JSON numbers as written", logBody: httpTestBodyHeader, ctype: "application/fhir+json", body: `{"id":12345678901234567890}` + "\n", read: true,
+			want: `{"id":12345678901234567890}`, size: 28},
+		{name: "JSON with trailing data is left out", logBody: httpTestBodyHeader, ctype: "application/json", body: `{"a":1} {"b":2}`, read: true, size: 15},
 		{name: "cut JSON is left out", logBody: httpTestBodyHeader, ctype: "application/json", body: `{"a":"` + long + `"}`, read: true,
 			size: float64(len(long) + 8)},
 		{name: "text is cut at 4 KiB", logBody: httpTestBodyHeader, ctype: "text/plain", body: long, read: true,
@@ -811,8 +814,8 @@ func TestMiddlewareBody(t *testing.T) {
 				if ok {
 					t.Errorf("%s = %v, want none", RequestBodyKey, body)
 				}
-			} else if j, _ := json.Marshal(body); string(j) != tt.want {
-				t.Errorf("%s = %s, want %s", RequestBodyKey, j, tt.want)
+			} else if raw := sink.buf.String(); !strings.Contains(raw, `"`+RequestBodyKey+`":`+tt.want+`,`) {
+				t.Errorf("record %s lacks %s = %s", raw, RequestBodyKey, tt.want)
 			}
 			if tt.logBody == nil || !tt.logBody(r) {
 				if _, ok := end[RequestBodySizeKey]; ok {

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -363,8 +364,8 @@ const (
 	ErrorTypeKey = "error.type"
 	// RequestBodyKey is the key of the request body, in the end event of a
 	// request for which [HTTPOptions.LogBody] said yes. The value is a
-	// map[string][]string for a form, the decoded value for JSON, or else
-	// a string.
+	// map[string][]string for a form, the value decoded by encoding/json
+	// (with numbers as [json.Number]) for JSON, or else a string.
 	RequestBodyKey = "http.request.body"
 	// RequestBodySizeKey is the key of the number of request body bytes
 	// the handler read, next to [RequestBodyKey]. The value is an int64.
@@ -429,11 +430,11 @@ type HTTPOptions struct {
 	// LogBody, if set, is called for each request before the handler
 	// chain; if it returns true, what the handler reads of the request
 	// body, up to the first 4 KiB, goes into the end event under
-	// [RequestBodyKey], for the handler's redaction to go over: a form or
-	// JSON object as a group of its fields, so that redaction by key
-	// applies; other content as a string. A JSON body that was cut short
-	// or does not parse is left out. Nil means bodies are never logged.
-	// The response body never is.
+	// [RequestBodyKey], for the [Handler]'s redaction to go over: a form or
+	// JSON body decoded, so that redaction by key reaches its fields, and
+	// other content as a string. A JSON body that was cut short or does
+	// not parse is left out. Nil means bodies are never logged. The
+	// response body never is.
 	LogBody func(r *http.Request) bool
 }
 
@@ -735,8 +736,11 @@ func (t *bodyTap) attr(ctype string) (slog.Attr, bool) {
 		vs, _ := url.ParseQuery(string(t.buf))
 		return slog.Any(RequestBodyKey, map[string][]string(vs)), true
 	case mt == "application/json" || strings.HasSuffix(mt, "+json"):
+		// Numbers stay as written: a long id must not come out rounded.
+		dec := json.NewDecoder(bytes.NewReader(t.buf))
+		dec.UseNumber()
 		var v any
-		if json.Unmarshal(t.buf, &v) != nil {
+		if dec.Decode(&v) != nil || dec.Decode(new(any)) != io.EOF {
 			return slog.Attr{}, false
 		}
 		return slog.Any(RequestBodyKey, v), true
