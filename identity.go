@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime"
@@ -145,17 +146,11 @@ func ParseProxies(s ...string) (Proxies, error) {
 			}
 		}
 		if err != nil || !pre.IsValid() {
-			return nil, &proxyError{v}
+			return nil, fmt.Errorf("audit: invalid proxy address %q", v)
 		}
 		p = append(p, unmapPrefix(pre.Masked()))
 	}
 	return p, nil
-}
-
-type proxyError struct{ s string }
-
-func (e *proxyError) Error() string {
-	return "audit: invalid proxy address " + strconv.Quote(e.s)
 }
 
 // unmapPrefix turns ::ffff:a.b.c.d/n (n >= 96) into a.b.c.d/(n-96), since
@@ -236,8 +231,8 @@ func peerOf(r *http.Request, trusted Proxies) peer {
 // before it. If every entry is trusted, the result is the left-most one.
 // Several X-Forwarded-For header lines count as one list, in order.
 //
-// Addresses are written in their canonical form, IPv4 addresses in IPv6
-// notation as IPv4. A RemoteAddr that is not an IP address (a Unix socket,
+// Addresses are written in their canonical form, IPv4-mapped IPv6
+// addresses (::ffff:192.0.2.1) as IPv4. A RemoteAddr that is not an IP address (a Unix socket,
 // say) is returned without its port, if it has one. With a nil trusted,
 // ClientAddr never reads a header.
 func ClientAddr(r *http.Request, trusted Proxies) string {
@@ -440,13 +435,13 @@ type HTTPOptions struct {
 
 // httpConfig is the resolved form of HTTPOptions.
 type httpConfig struct {
-	trusted                        Proxies
-	userHeader, emailHeader, ridHd string // canonical header keys
-	opaque                         func(string) bool
-	authenticated                  func(*http.Request) (Identity, bool)
-	logger                         *slog.Logger
-	logStart                       bool
-	logBody                        func(*http.Request) bool
+	trusted                                  Proxies
+	userHeader, emailHeader, requestIDHeader string // canonical header keys
+	opaque                                   func(string) bool
+	authenticated                            func(*http.Request) (Identity, bool)
+	logger                                   *slog.Logger
+	logStart                                 bool
+	logBody                                  func(*http.Request) bool
 }
 
 func newHTTPConfig(opts *HTTPOptions) *httpConfig {
@@ -454,15 +449,15 @@ func newHTTPConfig(opts *HTTPOptions) *httpConfig {
 		opts = &HTTPOptions{}
 	}
 	c := &httpConfig{
-		trusted:       opts.TrustedProxies,
-		userHeader:    http.CanonicalHeaderKey(or(opts.UserHeader, defaultUserHeader)),
-		emailHeader:   http.CanonicalHeaderKey(or(opts.EmailHeader, defaultEmailHeader)),
-		ridHd:         http.CanonicalHeaderKey(or(opts.RequestIDHeader, defaultRequestIDHeader)),
-		opaque:        opts.Opaque,
-		authenticated: opts.Authenticated,
-		logger:        opts.Logger,
-		logStart:      opts.LogStart,
-		logBody:       opts.LogBody,
+		trusted:         opts.TrustedProxies,
+		userHeader:      http.CanonicalHeaderKey(or(opts.UserHeader, defaultUserHeader)),
+		emailHeader:     http.CanonicalHeaderKey(or(opts.EmailHeader, defaultEmailHeader)),
+		requestIDHeader: http.CanonicalHeaderKey(or(opts.RequestIDHeader, defaultRequestIDHeader)),
+		opaque:          opts.Opaque,
+		authenticated:   opts.Authenticated,
+		logger:          opts.Logger,
+		logStart:        opts.LogStart,
+		logBody:         opts.LogBody,
 	}
 	if c.opaque == nil {
 		c.opaque = IsOpaque
@@ -538,7 +533,7 @@ func assertedValue(h http.Header, key string) (string, bool) {
 // requestID returns the request id a trusted peer sent, or a new one.
 func (c *httpConfig) requestID(r *http.Request, p peer) string {
 	if p.trusted {
-		if vs := r.Header[c.ridHd]; len(vs) == 1 && validRequestID(vs[0]) {
+		if vs := r.Header[c.requestIDHeader]; len(vs) == 1 && validRequestID(vs[0]) {
 			return vs[0]
 		}
 	}
@@ -605,6 +600,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		m.next.ServeHTTP(w, r)
 		return
 	}
+	start := time.Now()
 	c := m.c
 	p := peerOf(r, c.trusted)
 	parent := r.Context()
@@ -644,7 +640,6 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	b.req = &request{}
 	ctx := context.WithValue(parent, ctxKey{}, b)
-	start := time.Now()
 	if c.logStart {
 		c.logger.LogAttrs(ctx, slog.LevelInfo, "request start", Event(RequestStartEvent))
 	}
