@@ -18,6 +18,12 @@ type binding struct {
 	identity Identity
 	hasID    bool
 	idValue  slog.Value // identity.LogValue(), computed once at bind time
+
+	// req is shared by every context of one request served by Middleware
+	// (nil elsewhere): WithIdentity records there the binding it makes, so
+	// that the request's end event sees an identity bound inside the
+	// handler chain. clone carries the pointer.
+	req *request
 }
 
 func bindingFrom(ctx context.Context) *binding {
@@ -83,6 +89,9 @@ func WithIdentity(ctx context.Context, id Identity) context.Context {
 	b.identity = id
 	b.hasID = true
 	b.idValue = id.LogValue()
+	if b.req != nil {
+		b.req.latest.Store(b)
+	}
 	return context.WithValue(ctx, ctxKey{}, b)
 }
 
