@@ -2,10 +2,15 @@ package audit_test
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"log"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"regexp"
+	"time"
 
 	"github.com/slogaudit/audit"
 )
@@ -168,4 +173,146 @@ func restoreDefaults() func() {
 		log.SetOutput(w)
 		log.SetFlags(f)
 	}
+}
+
+// Values under secret keys are replaced by the marker at any depth; the key
+// stays so that readers see something was removed. A group whose key is
+// secret has every value in it redacted.
+func ExampleNewHandler_redactKeys() {
+	logger := slog.New(audit.NewHandler(stdout(), nil))
+	logger.Info("User created", audit.Event("auth.user.create"),
+		"user", "ada", "password", "hunter2",
+		slog.Group("db", "host", "db1", "db_password", "s3cr3t"),
+		slog.Group("credentials", "login", "ada", "otp", "123456"))
+
+	// Output:
+	// {"level":"INFO","msg":"User created","event":"auth.user.create","user":"ada","password":"[REDACTED]","db":{"host":"db1","db_password":"[REDACTED]"},"credentials":{"login":"[REDACTED]","otp":"[REDACTED]"}}
+}
+
+// Well-known secret shapes are masked inside any string, the message and
+// error texts included, and the rest of the string is kept.
+func ExampleNewHandler_redactValues() {
+	logger := slog.New(audit.NewHandler(stdout(), nil))
+	logger.Error("connect postgres://admin:hunter2@db:5432/app failed",
+		"header", "Authorization: Bearer abcdef0123456789abcdef",
+		"err", fmt.Errorf("github: %w", errors.New("bad credentials for ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789")))
+
+	// Output:
+	// {"level":"ERROR","msg":"connect postgres://admin:[REDACTED]@db:5432/app failed","header":"Authorization: Bearer [REDACTED]","err":"github: bad credentials for [REDACTED]"}
+}
+
+// A struct or map holding a secret is written as an object with the secret
+// redacted; one holding none is passed on untouched.
+func ExampleNewHandler_redactStructs() {
+	type loginForm struct {
+		User     string `json:"user"`
+		Password string `json:"password"`
+	}
+	logger := slog.New(audit.NewHandler(stdout(), nil))
+	logger.Info("Login attempt", audit.Event("auth.login"), "form", loginForm{User: "ada", Password: "hunter2"})
+
+	// Output:
+	// {"level":"INFO","msg":"Login attempt","event":"auth.login","form":{"user":"ada","password":"[REDACTED]"}}
+}
+
+// A Secret is written as the marker by every handler, and by fmt and
+// encoding/json too, so it cannot leak by another route.
+func ExampleSecret() {
+	apiKey := audit.Secret("sk_live_abcdefghijklmnop")
+	slog.New(audit.NewHandler(stdout(), nil)).Info("Calling payments", "key", apiKey)
+	fmt.Printf("%v %q\n", apiKey, apiKey)
+	b, _ := json.Marshal(struct{ Key audit.Secret }{apiKey})
+	fmt.Println(string(b))
+
+	// Output:
+	// {"level":"INFO","msg":"Calling payments","key":"[REDACTED]"}
+	// [REDACTED] "[REDACTED]"
+	// {"Key":"[REDACTED]"}
+}
+
+// Options extend redaction: more key names, value patterns, another
+// marker, and keys the default rule catches wrongly.
+func ExampleOptions_redaction() {
+	opts := &audit.Options{
+		RedactKeys:     []string{"ssn", "iban"},
+		RedactPatterns: []*regexp.Regexp{regexp.MustCompile(`\b\d{4}-\d{4}-\d{4}-\d{4}\b`)},
+		RedactMarker:   "***",
+		AllowKeys:      []string{"csrf_token"}, // rotated per form, not a credential here
+	}
+	logger := slog.New(audit.NewHandler(stdout(), opts))
+	logger.Info("Payment", "customer_ssn", "078-05-1120", "note", "card 4111-1111-1111-1111 charged",
+		"csrf_token", "f3a9", "password", "hunter2")
+
+	// Output:
+	// {"level":"INFO","msg":"Payment","customer_ssn":"***","note":"card *** charged","csrf_token":"f3a9","password":"***"}
+}
+
+// A migration in three phases, for one event. The caller logs the data once,
+// as attributes; the handler's options decide what old consumers still get.
+func ExampleLegacy() {
+	legacy := audit.Legacy{
+		Event: "code.evaluate",
+		Fields: []audit.LegacyField{
+			{Key: "session_mode", Label: "Session mode"},
+			{Key: "code", Label: "Code", Quote: true},
+		},
+	}
+	logEvaluation := func(opts *audit.Options) {
+		opts.NoEventID = true
+		logger := slog.New(audit.NewHandler(stdout(), opts))
+		logger.Info("Evaluating code", audit.Event("code.evaluate"), "session_mode", "default", "code", "7 + 13")
+	}
+
+	// Phase 1, legacy line kept exactly: consumers matching whole lines keep
+	// working, and the structured record follows it.
+	legacy.Mode = audit.LegacySeparate
+	logEvaluation(&audit.Options{Legacy: []audit.Legacy{legacy}})
+
+	// Phase 2, both in one record: the legacy text is the message, the
+	// fields are attributes.
+	legacy.Mode = audit.LegacyInline
+	logEvaluation(&audit.Options{Legacy: []audit.Legacy{legacy}})
+
+	// Phase 3, structured only: the message is slimmed.
+	logEvaluation(&audit.Options{})
+
+	// Output:
+	// {"level":"INFO","msg":"Evaluating code\n  Session mode: default\n  Code: \"7 + 13\""}
+	// {"level":"INFO","msg":"Evaluating code","event":"code.evaluate","session_mode":"default","code":"7 + 13"}
+	// {"level":"INFO","msg":"Evaluating code\n  Session mode: default\n  Code: \"7 + 13\"","event":"code.evaluate","session_mode":"default","code":"7 + 13"}
+	// {"level":"INFO","msg":"Evaluating code","event":"code.evaluate","session_mode":"default","code":"7 + 13"}
+}
+
+// Renamed keys go through the same phases: while old consumers migrate both
+// keys are written, and once the window's date has passed only the new key
+// is, with no deploy. Callers still writing the old key are reported once
+// per call site (here through a callback; by default as an
+// audit.deprecated_key record).
+func ExampleRename() {
+	window := func(until time.Time) *slog.Logger {
+		return slog.New(audit.NewHandler(stdout(), &audit.Options{
+			Renames: []audit.Rename{
+				{Old: "log_event_type", New: "message_slug", Until: until},
+				{Old: "log_class", New: "class", Phase: audit.RenameNewOnly},
+			},
+			OnDeprecatedKey: func(r audit.Rename, site slog.Source) {
+				fmt.Printf("still writing %s (use %s) at %s\n", r.Old, r.New, filepath.Base(site.File))
+			},
+		}))
+	}
+	open := window(time.Now().AddDate(0, 1, 0))
+	closed := window(time.Now().AddDate(0, -1, 0))
+	for _, logger := range []*slog.Logger{open, open, closed} {
+		logger.Info("User authentication successful",
+			"log_event_type", "auth-login-success", "log_class", `App\Http\Controllers\Auth\LoginController`)
+	}
+
+	// Output:
+	// still writing log_event_type (use message_slug) at example_test.go
+	// still writing log_class (use class) at example_test.go
+	// {"level":"INFO","msg":"User authentication successful","message_slug":"auth-login-success","log_event_type":"auth-login-success","class":"App\\Http\\Controllers\\Auth\\LoginController"}
+	// {"level":"INFO","msg":"User authentication successful","message_slug":"auth-login-success","log_event_type":"auth-login-success","class":"App\\Http\\Controllers\\Auth\\LoginController"}
+	// still writing log_event_type (use message_slug) at example_test.go
+	// still writing log_class (use class) at example_test.go
+	// {"level":"INFO","msg":"User authentication successful","message_slug":"auth-login-success","class":"App\\Http\\Controllers\\Auth\\LoginController"}
 }

@@ -15,11 +15,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log"
 	"log/slog"
 	"math/rand/v2"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -40,21 +42,121 @@ const (
 	IdentityKey = "user"
 )
 
+// Fields names the keys of the attributes this package writes: a
+// [Handler]'s through [Options.Fields], [Middleware]'s through
+// [HTTPOptions.Fields]. Give both the same Fields. A zero field means its
+// default name (see [DefaultFields]), so a preset can be changed field by
+// field:
+//
+//	f := audit.ECSFields()
+//	f.RequestID = "transaction.id"
+type Fields struct {
+	Event     string // event name; default [EventKey]
+	EventID   string // unique event id; default [EventIDKey]
+	User      string // identity group (id, name, email, kind, roles); default [IdentityKey]
+	RequestID string // request id; default [RequestIDKey]
+
+	Method, Path, ClientAddress, UserAgent string // request metadata; defaults [MethodKey], [PathKey], [ClientAddrKey], [UserAgentKey]
+
+	Status, Duration, ResponseSize string // end event; defaults [StatusKey], [DurationKey], [ResponseSizeKey]
+	RequestEnd, ErrorType          string // end event; defaults [RequestEndKey], [ErrorTypeKey]
+	RequestBody, RequestBodySize   string // end event, when asked for; defaults [RequestBodyKey], [RequestBodySizeKey]
+
+	// Outcome, if set, is the key under which the end event says
+	// "success" or "failure" (a status of 400 or more, or a panic). The
+	// default is not to write it.
+	Outcome string
+
+	// TraceID and SpanID are not written by this package, which knows no
+	// tracer; they name the keys an [Options.ContextAttrs] hook should use,
+	// so that one preset covers them too.
+	TraceID, SpanID string
+
+	// DurationUnit is the unit of Duration: a float64 number of units, or
+	// an int64 for time.Nanosecond. Zero means time.Millisecond.
+	DurationUnit time.Duration
+}
+
+// DefaultFields returns the names used when no preset is given: short keys
+// for the audit fields and OpenTelemetry's names for request metadata.
+func DefaultFields() Fields {
+	return Fields{
+		Event: EventKey, EventID: EventIDKey, User: IdentityKey, RequestID: RequestIDKey,
+		Method: MethodKey, Path: PathKey, ClientAddress: ClientAddrKey, UserAgent: UserAgentKey,
+		Status: StatusKey, Duration: DurationKey, ResponseSize: ResponseSizeKey,
+		RequestEnd: RequestEndKey, ErrorType: ErrorTypeKey,
+		RequestBody: RequestBodyKey, RequestBodySize: RequestBodySizeKey,
+		TraceID: "trace_id", SpanID: "span_id", DurationUnit: time.Millisecond,
+	}
+}
+
+// OTelFields returns OpenTelemetry's semantic-convention names: event.name,
+// log.record.uid, user.*, client.address, user_agent.original,
+// http.request.method, url.path, http.response.status_code,
+// http.server.request.duration (in seconds), trace_id and span_id.
+func OTelFields() Fields {
+	f := DefaultFields()
+	f.Event, f.EventID = "event.name", "log.record.uid"
+	f.Duration, f.DurationUnit = "http.server.request.duration", time.Second
+	return f
+}
+
+// ECSFields returns the Elastic Common Schema's names: event.action,
+// event.id, event.outcome, user.*, source.ip, user_agent.original,
+// http.request.id, http.request.method, url.path,
+// http.response.status_code, http.response.body.bytes, event.duration (in
+// nanoseconds), trace.id and span.id.
+func ECSFields() Fields {
+	f := DefaultFields()
+	f.Event, f.EventID, f.Outcome = "event.action", "event.id", "event.outcome"
+	f.RequestID, f.ClientAddress = "http.request.id", "source.ip"
+	f.ResponseSize, f.Duration, f.DurationUnit = "http.response.body.bytes", "event.duration", time.Nanosecond
+	f.RequestBody, f.RequestBodySize = "http.request.body.content", "http.request.body.bytes"
+	f.TraceID, f.SpanID = "trace.id", "span.id"
+	return f
+}
+
+// resolved returns f with its zero fields set to the defaults.
+func (f Fields) resolved() Fields {
+	d := DefaultFields()
+	for _, p := range []struct{ f, d *string }{
+		{&f.Event, &d.Event}, {&f.EventID, &d.EventID}, {&f.User, &d.User}, {&f.RequestID, &d.RequestID},
+		{&f.Method, &d.Method}, {&f.Path, &d.Path}, {&f.ClientAddress, &d.ClientAddress}, {&f.UserAgent, &d.UserAgent},
+		{&f.Status, &d.Status}, {&f.Duration, &d.Duration}, {&f.ResponseSize, &d.ResponseSize},
+		{&f.RequestEnd, &d.RequestEnd}, {&f.ErrorType, &d.ErrorType},
+		{&f.RequestBody, &d.RequestBody}, {&f.RequestBodySize, &d.RequestBodySize},
+		{&f.TraceID, &d.TraceID}, {&f.SpanID, &d.SpanID},
+	} {
+		*p.f = or(*p.f, *p.d)
+	}
+	if f.DurationUnit <= 0 {
+		f.DurationUnit = d.DurationUnit
+	}
+	return f
+}
+
 // Options configure a [Handler]. A nil *Options, like a zero Options, gives
 // the defaults: event names under "event" with an "event_id", identities
 // under "user", and redaction on.
 type Options struct {
-	// EventKey is the key of the event name. "" means [EventKey].
+	// Fields names the keys the Handler writes: a preset such as
+	// [OTelFields] or [ECSFields], changed field by field as needed. The
+	// zero Fields means [DefaultFields]. EventKey, EventIDKey and
+	// IdentityKey below, when set, win over it.
+	Fields Fields
+
+	// EventKey is the key of the event name. "" means Fields.Event.
 	EventKey string
 
-	// EventIDKey is the key of the unique event id. "" means [EventIDKey].
+	// EventIDKey is the key of the unique event id. "" means
+	// Fields.EventID.
 	EventIDKey string
 
 	// NoEventID turns off event ids. By default every record that has an
 	// event gets one, so that auditors can deduplicate and correlate.
 	NoEventID bool
 
-	// IdentityKey is the key of the identity group. "" means [IdentityKey].
+	// IdentityKey is the key of the identity group. "" means Fields.User.
 	IdentityKey string
 
 	// ContextAttrs, if set, is called for every record with the record's
@@ -64,6 +166,48 @@ type Options struct {
 	// safe for concurrent use. A panic in it is recovered and reported in
 	// the record. Nil means no such attributes.
 	ContextAttrs func(ctx context.Context) []slog.Attr
+
+	// RedactKeys adds key names to the built-in list of secret keys
+	// (password, token, apikey, authorization, cookie, secret, credential,
+	// privatekey, ...). They match as the built-in names do: the key,
+	// lowercased and without '-', '_', '.' and ' ', equals or ends with
+	// the name. Nil adds none.
+	RedactKeys []string
+
+	// RedactPatterns adds value patterns: every match in any string value,
+	// message or error text is replaced by the marker. They run on every
+	// string, so keep them few and anchored on literals. Nil adds none.
+	RedactPatterns []*regexp.Regexp
+
+	// AllowKeys lists keys that the key rule would redact but that hold no
+	// secret in this application (say, "token_type"). They are compared
+	// after the same normalization. Their values are still scanned for
+	// secret shapes. Nil allows none.
+	AllowKeys []string
+
+	// RedactMarker replaces a redacted value. "" means [Redacted].
+	RedactMarker string
+
+	// Legacy lists the events whose records also carry the message old
+	// consumers parse, rendered from the attributes; see [Legacy]. Nil
+	// renders none.
+	Legacy []Legacy
+
+	// Renames moves attributes from old keys to new ones, with a
+	// transition in which both are written; see [Rename]. Nil renames
+	// none.
+	Renames []Rename
+
+	// OnDeprecatedKey, if set, is called once per old key of Renames and
+	// call site that still writes it, instead of writing a
+	// [DeprecatedKeyEvent] record. It must be safe for concurrent use.
+	OnDeprecatedKey func(r Rename, site slog.Source)
+
+	// DisableRedaction turns all redaction off: keys, value shapes and
+	// patterns; values of type [Secret] still write their own marker. It
+	// exists for handlers whose output never leaves a trusted place, and
+	// must be set deliberately: no nil or zero Options value does it.
+	DisableRedaction bool
 }
 
 // config is the resolved, immutable form of Options, shared by a Handler and
@@ -72,19 +216,26 @@ type config struct {
 	eventKey, eventIDKey, identityKey string
 	eventID                           bool
 	contextAttrs                      func(context.Context) []slog.Attr
+	red                               *redactor  // nil: redaction off
+	mig                               *migration // nil: no legacy messages or renames
 }
 
 func newConfig(opts *Options) *config {
 	if opts == nil {
 		opts = &Options{}
 	}
+	f := opts.Fields.resolved()
 	c := &config{
-		eventKey:     or(opts.EventKey, EventKey),
-		eventIDKey:   or(opts.EventIDKey, EventIDKey),
-		identityKey:  or(opts.IdentityKey, IdentityKey),
+		eventKey:     or(opts.EventKey, f.Event),
+		eventIDKey:   or(opts.EventIDKey, f.EventID),
+		identityKey:  or(opts.IdentityKey, f.User),
 		eventID:      !opts.NoEventID,
 		contextAttrs: opts.ContextAttrs,
 	}
+	if !opts.DisableRedaction {
+		c.red = newRedactor(opts)
+	}
+	c.mig = newMigration(opts)
 	return c
 }
 
@@ -132,6 +283,9 @@ type Handler struct {
 	topKeys []string
 	// event is the event name bound with WithAttrs.
 	event string
+	// secret is set once a group whose name is a secret key is open: every
+	// value written inside it is redacted.
+	secret bool
 }
 
 type group struct {
@@ -182,10 +336,16 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 			h2.event = name
 			continue
 		}
-		fwd = append(fwd, a)
+		// Redacted here, once, rather than on every record.
+		fwd = append(fwd, h.c.redact(a, h.secret))
 	}
 	if len(fwd) == 0 {
 		return &h2
+	}
+	if m := h.c.mig; m != nil {
+		fwd, _ = m.renameAttrs(fwd, time.Now(), func(r *Rename) {
+			m.reportOnce(context.Background(), h, r, callerPC())
+		})
 	}
 	h2.inner = h.inner.WithAttrs(fwd)
 	if len(h.groups) == 0 {
@@ -210,6 +370,7 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 	}
 	h2 := *h
 	h2.inner = h.inner.WithGroup(name)
+	h2.secret = h.secret || (h.c.red != nil && h.c.red.secretKey(name))
 	h2.groups = append(h.groups[:len(h.groups):len(h.groups)], group{name: name})
 	return &h2
 }
@@ -233,16 +394,37 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 }
 
 // needsRewrite reports whether r carries something the Handler must change:
-// an event marker.
+// an event marker, a secret, or a LogValuer to resolve before redaction.
 func (h *Handler) needsRewrite(r slog.Record) bool {
+	rd := h.c.red
+	if rd != nil {
+		if _, changed := rd.str(r.Message); changed {
+			return true
+		}
+	}
+	m := h.c.mig
 	found := false
 	r.Attrs(func(a slog.Attr) bool {
 		if _, ok := eventOf(a); ok {
 			found = true
+		} else if m != nil && m.hasOldKey(a) {
+			found = true
+		} else if rd != nil {
+			_, found = rd.attr(a, h.secret)
 		}
 		return !found
 	})
 	return found
+}
+
+// redact returns a with its secrets redacted, or a itself when redaction
+// is off.
+func (c *config) redact(a slog.Attr, inSecret bool) slog.Attr {
+	if c.red == nil {
+		return a
+	}
+	a, _ = c.red.attr(a, inSecret)
+	return a
 }
 
 // rewrite builds the record with its audit fields and writes it.
@@ -257,9 +439,42 @@ func (h *Handler) rewrite(ctx context.Context, r slog.Record, b *binding, extra 
 			event = name
 			return true
 		}
-		own = append(own, a)
+		own = append(own, h.c.redact(a, h.secret))
 		return true
 	})
+	msg := r.Message
+	if h.c.red != nil {
+		msg, _ = h.c.red.str(msg)
+	}
+	var ctxAttrs []slog.Attr
+	if b != nil {
+		ctxAttrs = b.attrs
+	}
+	var legacy *Legacy
+	var legacyErr error
+	if m := h.c.mig; m != nil {
+		if m.legacy != nil {
+			legacy = m.legacy[event]
+		}
+		seen := func(rn *Rename) { m.reportOnce(ctx, h, rn, r.PC) }
+		if legacy != nil {
+			// Rendered before renaming: the fields name the keys the
+			// caller writes.
+			text := legacy.render(msg, own)
+			if h.c.red != nil {
+				text, _ = h.c.red.str(text)
+			}
+			if legacy.Mode == LegacySeparate {
+				// The old line exactly: the legacy text, none of the
+				// record's attributes, no audit fields.
+				legacyErr = h.inner.Handle(ctx, slog.NewRecord(r.Time, r.Level, text, r.PC))
+			} else {
+				msg = text
+			}
+		}
+		own, _ = m.renameAttrs(own, r.Time, seen)
+		ctxAttrs, _ = m.renameAttrs(ctxAttrs, r.Time, seen)
+	}
 
 	// The audit fields, each key once; taken knows the keys already written
 	// at the top level.
@@ -284,22 +499,26 @@ func (h *Handler) rewrite(ctx context.Context, r slog.Record, b *binding, extra 
 		add(slog.Attr{Key: h.c.identityKey, Value: b.idValue})
 	}
 	for _, a := range extra {
-		add(a)
+		add(h.c.redact(a, false))
 	}
-	if b != nil {
-		for _, a := range b.attrs {
-			add(a)
-		}
+	for _, a := range ctxAttrs {
+		add(h.c.redact(a, false))
 	}
 
-	r2 := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
+	r2 := slog.NewRecord(r.Time, r.Level, msg, r.PC)
 	r2.AddAttrs(fields...)
+	var err error
 	if len(h.groups) == 0 {
 		r2.AddAttrs(own...)
-		return h.inner.Handle(ctx, r2)
+		err = h.inner.Handle(ctx, r2)
+	} else {
+		r2.AddAttrs(h.nest(own)...)
+		err = h.base.Handle(ctx, r2)
 	}
-	r2.AddAttrs(h.nest(own)...)
-	return h.base.Handle(ctx, r2)
+	if legacyErr != nil {
+		return errors.Join(legacyErr, err)
+	}
+	return err
 }
 
 // nest wraps attrs in the open groups, with the attributes added inside each,

@@ -431,6 +431,11 @@ type HTTPOptions struct {
 	// not parse is left out. Nil means bodies are never logged. The
 	// response body never is.
 	LogBody func(r *http.Request) bool
+
+	// Fields names the keys of the attributes Middleware binds and writes;
+	// give it the same preset as the [Handler]'s [Options.Fields]. The zero
+	// Fields means [DefaultFields].
+	Fields Fields
 }
 
 // httpConfig is the resolved form of HTTPOptions.
@@ -442,6 +447,7 @@ type httpConfig struct {
 	logger                                   *slog.Logger
 	logStart                                 bool
 	logBody                                  func(*http.Request) bool
+	f                                        Fields
 }
 
 func newHTTPConfig(opts *HTTPOptions) *httpConfig {
@@ -458,6 +464,7 @@ func newHTTPConfig(opts *HTTPOptions) *httpConfig {
 		logger:          opts.Logger,
 		logStart:        opts.LogStart,
 		logBody:         opts.LogBody,
+		f:               opts.Fields.resolved(),
 	}
 	if c.opaque == nil {
 		c.opaque = IsOpaque
@@ -612,12 +619,12 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL != nil {
 		path = r.URL.Path
 	}
-	attrs = setAttr(attrs, slog.String(RequestIDKey, c.requestID(r, p)))
-	attrs = setAttr(attrs, slog.String(MethodKey, r.Method))
-	attrs = setAttr(attrs, slog.String(PathKey, path))
-	attrs = setAttr(attrs, slog.String(ClientAddrKey, clientAddr(r, p, c.trusted)))
+	attrs = setAttr(attrs, slog.String(c.f.RequestID, c.requestID(r, p)))
+	attrs = setAttr(attrs, slog.String(c.f.Method, r.Method))
+	attrs = setAttr(attrs, slog.String(c.f.Path, path))
+	attrs = setAttr(attrs, slog.String(c.f.ClientAddress, clientAddr(r, p, c.trusted)))
 	if ua := r.Header["User-Agent"]; len(ua) > 0 && ua[0] != "" {
-		attrs = setAttr(attrs, slog.String(UserAgentKey, ua[0]))
+		attrs = setAttr(attrs, slog.String(c.f.UserAgent, ua[0]))
 	}
 	b.attrs = attrs
 
@@ -677,24 +684,41 @@ func (m *middleware) end(ctx context.Context, r *http.Request, b *binding, rw *r
 			status = http.StatusOK // what net/http sends for a handler that wrote nothing
 		}
 	}
-	attrs := make([]slog.Attr, 0, 8)
+	f := &m.c.f
+	attrs := make([]slog.Attr, 0, 9)
 	attrs = append(attrs,
 		Event(RequestEndEvent),
-		slog.Int(StatusKey, status),
-		slog.Float64(DurationKey, float64(d)/float64(time.Millisecond)),
-		slog.Int64(ResponseSizeKey, rw.size),
+		slog.Int(f.Status, status),
+		durationAttr(f, d),
+		slog.Int64(f.ResponseSize, rw.size),
 	)
+	if f.Outcome != "" {
+		outcome := "success"
+		if panicked || status >= 400 {
+			outcome = "failure"
+		}
+		attrs = append(attrs, slog.String(f.Outcome, outcome))
+	}
 	if panicked {
-		attrs = append(attrs, slog.String(ErrorTypeKey, "panic"))
+		attrs = append(attrs, slog.String(f.ErrorType, "panic"))
 	}
 	if body != nil {
-		if a, ok := body.attr(r.Header.Get("Content-Type")); ok {
+		if a, ok := body.attr(f.RequestBody, r.Header.Get("Content-Type")); ok {
 			attrs = append(attrs, a)
 		}
-		attrs = append(attrs, slog.Int64(RequestBodySizeKey, body.n))
+		attrs = append(attrs, slog.Int64(f.RequestBodySize, body.n))
 	}
-	attrs = append(attrs, slog.Bool(RequestEndKey, true))
+	attrs = append(attrs, slog.Bool(f.RequestEnd, true))
 	m.c.logger.LogAttrs(ctx, slog.LevelInfo, "request end", attrs...)
+}
+
+// durationAttr writes d in the unit of f: a float64, or an int64 of
+// nanoseconds.
+func durationAttr(f *Fields, d time.Duration) slog.Attr {
+	if f.DurationUnit == time.Nanosecond {
+		return slog.Int64(f.Duration, int64(d))
+	}
+	return slog.Float64(f.Duration, float64(d)/float64(f.DurationUnit))
 }
 
 // maxBody is how much of a request body [HTTPOptions.LogBody] logs.
@@ -721,7 +745,7 @@ func (t *bodyTap) Read(p []byte) (int, error) {
 // attr returns the body as an attribute for the handler's redaction: fields
 // of a form or a JSON object as a group, anything else as a string. JSON
 // that does not parse is left out, since its keys could not be checked.
-func (t *bodyTap) attr(ctype string) (slog.Attr, bool) {
+func (t *bodyTap) attr(key, ctype string) (slog.Attr, bool) {
 	if len(t.buf) == 0 {
 		return slog.Attr{}, false
 	}
@@ -729,7 +753,7 @@ func (t *bodyTap) attr(ctype string) (slog.Attr, bool) {
 	switch {
 	case mt == "application/x-www-form-urlencoded":
 		vs, _ := url.ParseQuery(string(t.buf))
-		return slog.Any(RequestBodyKey, map[string][]string(vs)), true
+		return slog.Any(key, map[string][]string(vs)), true
 	case mt == "application/json" || strings.HasSuffix(mt, "+json"):
 		// Numbers stay as written: a long id must not come out rounded.
 		dec := json.NewDecoder(bytes.NewReader(t.buf))
@@ -738,9 +762,9 @@ func (t *bodyTap) attr(ctype string) (slog.Attr, bool) {
 		if dec.Decode(&v) != nil || dec.Decode(new(any)) != io.EOF {
 			return slog.Attr{}, false
 		}
-		return slog.Any(RequestBodyKey, v), true
+		return slog.Any(key, v), true
 	}
-	return slog.String(RequestBodyKey, string(t.buf)), true
+	return slog.String(key, string(t.buf)), true
 }
 
 // responseWriter records the status and size of a response.

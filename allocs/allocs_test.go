@@ -17,20 +17,34 @@ import (
 )
 
 func TestAllocs(t *testing.T) {
+	migrating := &audit.Options{
+		Legacy:  []audit.Legacy{{Event: "code.evaluate", Fields: []audit.LegacyField{{Key: "code"}}}},
+		Renames: []audit.Rename{{Old: "log_event_type", New: "message_slug"}},
+	}
 	tests := []struct {
 		name  string
 		level slog.Level
+		opts  *audit.Options
 		log   func(*slog.Logger)
 	}{
-		{"no audit fields", slog.LevelInfo, func(l *slog.Logger) {
+		{"no audit fields", slog.LevelInfo, nil, func(l *slog.Logger) {
 			l.LogAttrs(context.Background(), slog.LevelInfo, "file listed",
 				slog.String("path", "/srv/files"), slog.Int("count", 12), slog.Bool("recursive", false),
 				slog.Duration("took", 3*time.Millisecond), slog.String("content_type", "text/plain"))
 		}},
-		{"with attrs", slog.LevelInfo, func(l *slog.Logger) {
+		{"user agent", slog.LevelInfo, nil, func(l *slog.Logger) {
 			l.Info("user agent seen", "user_agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36")
 		}},
-		{"disabled", slog.LevelWarn, func(l *slog.Logger) {
+		{"migration configured, record not concerned", slog.LevelInfo, migrating, func(l *slog.Logger) {
+			l.LogAttrs(context.Background(), slog.LevelInfo, "file listed",
+				slog.String("path", "/srv/files"), slog.Int("count", 12), slog.String("log", "x"))
+		}},
+		{"strings long enough to scan", slog.LevelInfo, nil, func(l *slog.Logger) {
+			l.LogAttrs(context.Background(), slog.LevelInfo, "Reset link sent to the account owner",
+				slog.String("url", "https://example.com/reset?id=77b2f6f9-d104-492c-ac2d-aeddead2783f"),
+				slog.String("email", "ada@example.com"), slog.String("note", "token_count=5 bearer of the letter"))
+		}},
+		{"disabled", slog.LevelWarn, nil, func(l *slog.Logger) {
 			l.LogAttrs(context.Background(), slog.LevelInfo, "file listed", slog.String("path", "/srv/files"))
 		}},
 	}
@@ -38,7 +52,7 @@ func TestAllocs(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			opts := &slog.HandlerOptions{Level: tt.level}
 			bare := slog.New(slog.NewJSONHandler(io.Discard, opts))
-			wrapped := slog.New(audit.NewHandler(slog.NewJSONHandler(io.Discard, opts), nil))
+			wrapped := slog.New(audit.NewHandler(slog.NewJSONHandler(io.Discard, opts), tt.opts))
 			want := testing.AllocsPerRun(100, func() { tt.log(bare) })
 			got := testing.AllocsPerRun(100, func() { tt.log(wrapped) })
 			if got != want {

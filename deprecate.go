@@ -1,0 +1,287 @@
+package audit
+
+import (
+	"context"
+	"log/slog"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// A migration to structured audit logs must not break the dashboards,
+// alerts and scripts that already parse the old logs: the usual failure is a
+// format change that silences a grep-based alert for weeks. This file lets
+// the old forms be written next to the new ones for as long as they are
+// needed, and tells the remaining callers of the old forms who they are.
+
+// LegacyMode says how a [Legacy] message is written.
+type LegacyMode int
+
+const (
+	// LegacyInline writes one record: the legacy text as its message, with
+	// the event and the structured attributes.
+	LegacyInline LegacyMode = iota
+	// LegacySeparate writes the legacy record as old consumers know it (the
+	// legacy text as message, none of the record's own attributes and no
+	// audit fields), followed by the structured record with the plain
+	// message. Consumers that match whole lines keep matching.
+	LegacySeparate
+)
+
+// Legacy describes the message old consumers expect for records of one
+// event, rendered from the record's attributes so the caller logs the data
+// once:
+//
+//	logger.Info("Evaluating code", audit.Event("code.evaluate"),
+//		"session_mode", "default", "code", "7 + 13")
+//
+// with Fields {session_mode, "Session mode"} and {code, "Code", Quote}
+// renders
+//
+//	Evaluating code
+//	  Session mode: default
+//	  Code: "7 + 13"
+type Legacy struct {
+	// Event is the event name whose records get the legacy message.
+	Event string
+	// Fields are the attributes rendered after the message, one line each,
+	// in this order. A field the record lacks is left out.
+	Fields []LegacyField
+	// Mode says whether the legacy text replaces the message of the one
+	// record or goes in a record of its own. The zero Mode is LegacyInline.
+	Mode LegacyMode
+	// Indent starts each field line. "" means two spaces.
+	Indent string
+	// Render, if set, replaces the layout above: it gets the record's
+	// message and its top-level attributes, already redacted, and returns
+	// the legacy text. The text is scanned for secret shapes again.
+	Render func(msg string, attrs []slog.Attr) string
+}
+
+// LegacyField is one line of a [Legacy] message: "Label: value".
+type LegacyField struct {
+	Key   string // the attribute's key at the top level of the record
+	Label string // "" means Key
+	Quote bool   // write the value as a double-quoted Go string
+}
+
+// RenamePhase says which keys a [Rename] writes.
+type RenamePhase int
+
+const (
+	// RenameBoth writes the new key and, right after it, the old key with
+	// the same value, for consumers not yet migrated.
+	RenameBoth RenamePhase = iota
+	// RenameNewOnly writes only the new key.
+	RenameNewOnly
+)
+
+// Rename moves an attribute from an old key to a new one, such as
+// log_event_type to message_slug, at any depth: in the record, in
+// attributes added with [slog.Logger.With] and in those bound with [With].
+// A key is compared whole; a dotted key such as "enduser.id" matches the
+// attribute with that literal key.
+type Rename struct {
+	Old, New string
+	// Phase is the phase until Until. The zero Phase is RenameBoth.
+	Phase RenamePhase
+	// Until, if not zero, ends the RenameBoth phase on its own: records
+	// whose time is at or after Until get the new key only, so that a
+	// deprecation window closes without a deploy. Attributes added with
+	// slog.Logger.With are judged when With is called.
+	Until time.Time
+}
+
+// DeprecatedKeyEvent is the event name of the record a [Handler] writes, at
+// level WARN, the first time a call site writes an old key of a [Rename],
+// unless [Options.OnDeprecatedKey] is set. Its attributes are "old_key",
+// "new_key" and "source" (file:line of the call site).
+const DeprecatedKeyEvent = "audit.deprecated_key"
+
+// phase returns the phase of r for a record at t.
+func (r *Rename) phase(t time.Time) RenamePhase {
+	if !r.Until.IsZero() && !t.Before(r.Until) {
+		return RenameNewOnly
+	}
+	return r.Phase
+}
+
+// migration holds a Handler's legacy messages and renames.
+type migration struct {
+	legacy  map[string]*Legacy
+	renames []Rename
+	report  func(Rename, slog.Source)
+	// reported holds the (old key, call site) pairs already reported.
+	reported sync.Map
+}
+
+func newMigration(opts *Options) *migration {
+	if len(opts.Legacy) == 0 && len(opts.Renames) == 0 {
+		return nil
+	}
+	m := &migration{renames: append([]Rename(nil), opts.Renames...), report: opts.OnDeprecatedKey}
+	if len(opts.Legacy) > 0 {
+		m.legacy = make(map[string]*Legacy, len(opts.Legacy))
+		for i := range opts.Legacy {
+			l := opts.Legacy[i]
+			m.legacy[l.Event] = &l
+		}
+	}
+	return m
+}
+
+// rename returns the Rename whose old key is key, or nil.
+func (m *migration) rename(key string) *Rename {
+	for i := range m.renames {
+		if r := &m.renames[i]; len(r.Old) == len(key) && r.Old == key {
+			return r
+		}
+	}
+	return nil
+}
+
+// hasOldKey reports whether a or an attribute inside it has an old key.
+func (m *migration) hasOldKey(a slog.Attr) bool {
+	if m.rename(a.Key) != nil {
+		return true
+	}
+	if a.Value.Kind() == slog.KindGroup {
+		for _, g := range a.Value.Group() {
+			if m.hasOldKey(g) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// renameAttrs returns attrs with the old keys renamed for a record at t,
+// and whether it renamed any, calling seen for each old key found. It
+// returns attrs itself when there is nothing to rename.
+func (m *migration) renameAttrs(attrs []slog.Attr, t time.Time, seen func(*Rename)) ([]slog.Attr, bool) {
+	var out []slog.Attr
+	for i, a := range attrs {
+		r := m.rename(a.Key)
+		v, groupChanged := a.Value, false
+		if v.Kind() == slog.KindGroup {
+			var g []slog.Attr
+			if g, groupChanged = m.renameAttrs(v.Group(), t, seen); groupChanged {
+				v = slog.GroupValue(g...)
+			}
+		}
+		if r == nil && !groupChanged {
+			if out != nil {
+				out = append(out, a)
+			}
+			continue
+		}
+		if out == nil {
+			out = make([]slog.Attr, i, len(attrs)+1)
+			copy(out, attrs[:i])
+		}
+		if r == nil {
+			out = append(out, slog.Attr{Key: a.Key, Value: v})
+			continue
+		}
+		seen(r)
+		out = append(out, slog.Attr{Key: r.New, Value: v})
+		if r.phase(t) == RenameBoth {
+			out = append(out, slog.Attr{Key: r.Old, Value: v})
+		}
+	}
+	if out == nil {
+		return attrs, false
+	}
+	return out, true
+}
+
+// reportOnce tells, once per old key and call site, that the site still
+// writes the old key: through the callback, or as a record written with h.
+func (m *migration) reportOnce(ctx context.Context, h *Handler, r *Rename, pc uintptr) {
+	type site struct {
+		old string
+		pc  uintptr
+	}
+	if _, dup := m.reported.LoadOrStore(site{r.Old, pc}, true); dup {
+		return
+	}
+	src := sourceOf(pc)
+	if m.report != nil {
+		m.report(*r, src)
+		return
+	}
+	rec := slog.NewRecord(time.Now(), slog.LevelWarn, "deprecated log key "+r.Old+": write "+r.New, pc)
+	rec.AddAttrs(slog.String(h.c.eventKey, DeprecatedKeyEvent))
+	if h.c.eventID {
+		rec.AddAttrs(slog.String(h.c.eventIDKey, newEventID()))
+	}
+	rec.AddAttrs(slog.String("old_key", r.Old), slog.String("new_key", r.New),
+		slog.String("source", src.File+":"+strconv.Itoa(src.Line)))
+	_ = h.base.Handle(ctx, rec) // a report that cannot be written must not lose the record
+}
+
+func sourceOf(pc uintptr) slog.Source {
+	if pc == 0 {
+		return slog.Source{}
+	}
+	f, _ := runtime.CallersFrames([]uintptr{pc}).Next()
+	return slog.Source{Function: f.Function, File: f.File, Line: f.Line}
+}
+
+// callerPC returns the pc of the first caller outside log/slog and the
+// Handler's own methods: the site of a slog.Logger.With call.
+func callerPC() uintptr {
+	var pcs [8]uintptr
+	n := runtime.Callers(3, pcs[:])
+	frames := runtime.CallersFrames(pcs[:n])
+	for {
+		f, more := frames.Next()
+		if !strings.HasPrefix(f.Function, "log/slog.") && !strings.HasPrefix(f.Function, "github.com/slogaudit/audit.(*") {
+			return f.PC
+		}
+		if !more {
+			return 0
+		}
+	}
+}
+
+// render returns the legacy text of a record with message msg and top-level
+// attributes attrs.
+func (l *Legacy) render(msg string, attrs []slog.Attr) string {
+	if l.Render != nil {
+		return l.Render(msg, attrs)
+	}
+	indent := l.Indent
+	if indent == "" {
+		indent = "  "
+	}
+	var b strings.Builder
+	b.WriteString(msg)
+	for _, f := range l.Fields {
+		a, ok := findAttr(attrs, f.Key)
+		if !ok {
+			continue
+		}
+		b.WriteByte('\n')
+		b.WriteString(indent)
+		b.WriteString(or(f.Label, f.Key))
+		b.WriteString(": ")
+		s := a.Value.Resolve().String()
+		if f.Quote {
+			s = strconv.Quote(s)
+		}
+		b.WriteString(s)
+	}
+	return b.String()
+}
+
+func findAttr(attrs []slog.Attr, key string) (slog.Attr, bool) {
+	for _, a := range attrs {
+		if a.Key == key {
+			return a, true
+		}
+	}
+	return slog.Attr{}, false
+}

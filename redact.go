@@ -1,0 +1,1327 @@
+package audit
+
+import (
+	"cmp"
+	"encoding"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Redacted is the marker a [Handler] writes in place of a secret, unless
+// [Options.RedactMarker] sets another.
+const Redacted = "[REDACTED]"
+
+// Secret is a string that is never written: a [Handler] writes its marker
+// instead, and so do fmt, encoding/json and encoding.TextMarshaler users,
+// so a Secret cannot leak through a log line, an error message or a JSON
+// document either.
+//
+// Convert back with string(s) where the value is really needed.
+type Secret string
+
+// LogValue implements [slog.LogValuer]; it returns [Redacted].
+func (Secret) LogValue() slog.Value { return slog.StringValue(Redacted) }
+
+// String returns [Redacted].
+func (Secret) String() string { return Redacted }
+
+// Format writes [Redacted] for every verb, %#v and %q included.
+func (Secret) Format(f fmt.State, verb rune) {
+	if verb == 'q' {
+		io.WriteString(f, strconv.Quote(Redacted))
+		return
+	}
+	io.WriteString(f, Redacted)
+}
+
+// MarshalJSON returns [Redacted] as a JSON string.
+func (Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + Redacted + `"`), nil }
+
+// MarshalText returns [Redacted].
+func (Secret) MarshalText() ([]byte, error) { return []byte(Redacted), nil }
+
+// secretWords are the normalized key names whose values are secret: a key
+// is secret when, lowercased and stripped of '-', '_', '.' and ' ', it
+// equals or ends with one of them. "Ends with" catches db_password and
+// X-Api-Key; unlike a substring rule it leaves author, token_count,
+// passwordless and monkey alone.
+var secretWords = []string{
+	"password", "passwords", "passwd", "pwd", "secret", "secrets", "token",
+	"apikey", "authorization", "cookie", "cookies", "setcookie", "privatekey",
+	"clientsecret", "credential", "credentials",
+}
+
+// maxDepth bounds the walk into nested values. What lies deeper is written
+// as the marker: it was not checked, so it is not written raw.
+const maxDepth = 10
+
+// redactor holds a Handler's redaction rules. It is immutable after
+// newRedactor, but for its cache of struct layouts.
+type redactor struct {
+	marker   string
+	byLast   [256][]string // secret words by their last byte
+	allow    []string      // normalized keys never redacted by name
+	patterns []*regexp.Regexp
+	types    sync.Map // reflect.Type → *typeInfo
+}
+
+func newRedactor(opts *Options) *redactor {
+	rd := &redactor{marker: or(opts.RedactMarker, Redacted), patterns: opts.RedactPatterns}
+	for _, w := range append(slices.Clip(secretWords), opts.RedactKeys...) {
+		if w = normalizeKey(w); w != "" {
+			rd.byLast[w[len(w)-1]] = append(rd.byLast[w[len(w)-1]], w)
+		}
+	}
+	for _, k := range opts.AllowKeys {
+		rd.allow = append(rd.allow, normalizeKey(k))
+	}
+	return rd
+}
+
+// normalizeKey lowercases ASCII letters and drops the separators '-', '_',
+// '.' and ' '.
+func normalizeKey(k string) string {
+	b := make([]byte, 0, len(k))
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		switch {
+		case c == '-' || c == '_' || c == '.' || c == ' ':
+			continue
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return string(b)
+}
+
+// secretKey reports whether values under key are secret. It runs for every
+// attribute, so the common case, a key whose last letter ends no secret
+// word, returns after one table lookup and allocates nothing.
+func (rd *redactor) secretKey(key string) bool {
+	end := len(key)
+	for end > 0 && isKeySeparator(key[end-1]) {
+		end--
+	}
+	if end == 0 {
+		return false
+	}
+	words := rd.byLast[lower(key[end-1])]
+	if len(words) == 0 {
+		return false
+	}
+	for _, w := range words {
+		if hasNormalizedSuffix(key[:end], w) {
+			return !rd.allowed(key)
+		}
+	}
+	return false
+}
+
+func (rd *redactor) allowed(key string) bool {
+	if len(rd.allow) == 0 {
+		return false
+	}
+	return slices.Contains(rd.allow, normalizeKey(key))
+}
+
+// hasNormalizedSuffix reports whether normalizeKey(key) ends with w, which
+// is already normalized, without building the normalized key.
+func hasNormalizedSuffix(key, w string) bool {
+	i := len(key)
+	for j := len(w) - 1; j >= 0; j-- {
+		for i > 0 && isKeySeparator(key[i-1]) {
+			i--
+		}
+		if i == 0 || lower(key[i-1]) != w[j] {
+			return false
+		}
+		i--
+	}
+	return true
+}
+
+func isKeySeparator(c byte) bool { return c == '-' || c == '_' || c == '.' || c == ' ' }
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// str masks the secret shapes in s and the matches of the configured
+// patterns, and reports whether it changed s.
+func (rd *redactor) str(s string) (string, bool) {
+	out, changed := maskSecrets(s, rd.marker)
+	for _, re := range rd.patterns {
+		if re.MatchString(out) {
+			out, changed = re.ReplaceAllLiteralString(out, rd.marker), true
+		}
+	}
+	return out, changed
+}
+
+// attr returns a with every secret in it replaced by the marker, and
+// whether anything changed. inSecret means a is inside a group whose key is
+// secret, so every value in it is. When nothing changes it returns a itself
+// and allocates nothing, so that clean records stay byte-identical and
+// cheap. LogValuers are resolved (so their raw value cannot slip past) and
+// count as a change: the resolved value must be the one written.
+func (rd *redactor) attr(a slog.Attr, inSecret bool) (slog.Attr, bool) {
+	v, changed := rd.value(a.Value, inSecret || rd.secretKey(a.Key), 0)
+	if !changed {
+		return a, false
+	}
+	return slog.Attr{Key: a.Key, Value: v}, true
+}
+
+func (rd *redactor) value(v slog.Value, secret bool, depth int) (slog.Value, bool) {
+	switch v.Kind() {
+	case slog.KindString:
+		if secret {
+			return slog.StringValue(rd.marker), true
+		}
+		if s, ok := rd.str(v.String()); ok {
+			return slog.StringValue(s), true
+		}
+		return v, false
+	case slog.KindGroup:
+		return rd.group(v, secret, depth)
+	case slog.KindLogValuer:
+		if _, ok := v.LogValuer().(Secret); ok {
+			return slog.StringValue(rd.marker), true
+		}
+		if depth >= maxDepth {
+			return slog.StringValue(rd.marker), true
+		}
+		r, _ := rd.value(v.Resolve(), secret, depth+1)
+		return r, true
+	case slog.KindAny:
+		if secret {
+			if _, ok := v.Any().(eventName); !ok && v.Any() != nil {
+				return slog.StringValue(rd.marker), true
+			}
+			return v, false
+		}
+		return rd.anyValue(v, depth)
+	default:
+		// Numbers, bools, times and durations hold no text to mask, but
+		// under a secret key they are still the secret.
+		if secret {
+			return slog.StringValue(rd.marker), true
+		}
+		return v, false
+	}
+}
+
+// group redacts the attributes of a group value, keeping its keys. It
+// copies the attributes only once the first one changes.
+func (rd *redactor) group(v slog.Value, secret bool, depth int) (slog.Value, bool) {
+	attrs := v.Group()
+	if depth >= maxDepth {
+		if len(attrs) == 0 {
+			return v, false
+		}
+		return slog.StringValue(rd.marker), true
+	}
+	var out []slog.Attr
+	for i, a := range attrs {
+		r, changed := rd.value(a.Value, secret || rd.secretKey(a.Key), depth+1)
+		if changed && out == nil {
+			out = make([]slog.Attr, i, len(attrs))
+			copy(out, attrs[:i])
+		}
+		if out != nil {
+			out = append(out, slog.Attr{Key: a.Key, Value: r})
+		}
+	}
+	if out == nil {
+		return v, false
+	}
+	return slog.GroupValue(out...), true
+}
+
+// anyValue looks inside the value of slog.Any: errors, Secrets, and the
+// maps, structs, pointers, slices and arrays that handlers marshal. A value
+// with a secret in it is rewritten (structs and maps as groups, so that
+// handlers write them as objects); one without is returned as is.
+func (rd *redactor) anyValue(v slog.Value, depth int) (slog.Value, bool) {
+	switch x := v.Any().(type) {
+	case nil, eventName:
+		return v, false
+	case Secret:
+		return slog.StringValue(rd.marker), true
+	case error:
+		// Error() covers wrapped and joined errors: it is what handlers
+		// write for an error.
+		if s, ok := safeText(x); ok {
+			if m, changed := rd.str(s); changed {
+				return slog.StringValue(m), true
+			}
+		}
+		return v, false
+	case string:
+		if s, ok := rd.str(x); ok {
+			return slog.StringValue(s), true
+		}
+		return v, false
+	case map[string]string:
+		return rd.stringMap(v, x, depth)
+	case map[string]any:
+		return rd.anyMap(v, x, depth)
+	}
+	w := walker{rd: rd}
+	return w.walk(reflect.ValueOf(v.Any()), depth, v)
+}
+
+// safeText returns the text a value gives of itself, as a handler would
+// write it: the error text, the JSON, the text marshalling or the String
+// result, whichever the value has first. A panicking method gives no text.
+func safeText(x any) (s string, ok bool) {
+	defer func() {
+		if recover() != nil {
+			s, ok = "", false
+		}
+	}()
+	switch x := x.(type) {
+	case error:
+		return x.Error(), true
+	case json.Marshaler:
+		b, err := x.MarshalJSON()
+		return string(b), err == nil
+	case encoding.TextMarshaler:
+		b, err := x.MarshalText()
+		return string(b), err == nil
+	case fmt.Stringer:
+		return x.String(), true
+	}
+	return "", false
+}
+
+// stringMap and anyMap are the reflection-free paths for the two map types
+// applications log most; they allocate only when there is a secret.
+func (rd *redactor) stringMap(v slog.Value, m map[string]string, depth int) (slog.Value, bool) {
+	for k, s := range m {
+		if rd.secretKey(k) {
+			return rd.walkMap(v, depth)
+		}
+		if _, ok := rd.str(s); ok {
+			return rd.walkMap(v, depth)
+		}
+	}
+	return v, false
+}
+
+func (rd *redactor) anyMap(v slog.Value, m map[string]any, depth int) (slog.Value, bool) {
+	for k, x := range m {
+		if rd.secretKey(k) && x != nil {
+			return rd.walkMap(v, depth)
+		}
+		if _, changed := rd.anyValue(slog.AnyValue(x), depth+1); changed {
+			return rd.walkMap(v, depth)
+		}
+	}
+	return v, false
+}
+
+func (rd *redactor) walkMap(v slog.Value, depth int) (slog.Value, bool) {
+	w := walker{rd: rd}
+	return w.walk(reflect.ValueOf(v.Any()), depth, v)
+}
+
+// walker walks a value by reflection. path holds the pointers, maps and
+// slices on the way down: coming back to one is a cycle.
+type walker struct {
+	rd   *redactor
+	path []uintptr
+}
+
+var (
+	secretType   = reflect.TypeOf(Secret(""))
+	timeType     = reflect.TypeOf(time.Time{})
+	locationType = reflect.TypeOf((*time.Location)(nil))
+)
+
+// typeInfo is what the walk needs of a type, computed once per type and
+// Handler configuration.
+type typeInfo struct {
+	textual bool          // it writes its own text: error, marshaler or Stringer
+	fields  []structField // for structs
+}
+
+type structField struct {
+	index     int
+	name      string // the json name, else the Go name
+	exported  bool   // written by encoding/json; unexported ones only by fmt
+	secret    bool   // the Go name or the json name is a secret key
+	omitEmpty bool
+}
+
+var (
+	errorType     = reflect.TypeOf((*error)(nil)).Elem()
+	stringerType  = reflect.TypeOf((*fmt.Stringer)(nil)).Elem()
+	textType      = reflect.TypeOf((*encoding.TextMarshaler)(nil)).Elem()
+	jsonType      = reflect.TypeOf((*json.Marshaler)(nil)).Elem()
+	textualChecks = []reflect.Type{errorType, jsonType, textType, stringerType}
+)
+
+func (rd *redactor) info(t reflect.Type) *typeInfo {
+	if ti, ok := rd.types.Load(t); ok {
+		return ti.(*typeInfo)
+	}
+	ti := &typeInfo{}
+	for _, it := range textualChecks {
+		if t.Implements(it) {
+			ti.textual = true
+		}
+	}
+	if t.Kind() == reflect.Struct {
+		for i := 0; i < t.NumField(); i++ {
+			sf := t.Field(i)
+			f := structField{index: i, name: sf.Name, exported: sf.IsExported(), secret: rd.secretKey(sf.Name)}
+			if tag, ok := sf.Tag.Lookup("json"); ok && f.exported {
+				name, opts, _ := strings.Cut(tag, ",")
+				if name == "-" && opts == "" {
+					f.exported = false // not in JSON, but fmt still prints it
+				} else if name != "" {
+					f.name = name
+					f.secret = f.secret || rd.secretKey(name)
+				}
+				f.omitEmpty = hasOption(opts, "omitempty")
+			}
+			ti.fields = append(ti.fields, f)
+		}
+	}
+	rd.types.Store(t, ti)
+	return ti
+}
+
+func hasOption(opts, name string) bool {
+	for opts != "" {
+		var o string
+		o, opts, _ = strings.Cut(opts, ",")
+		if o == name {
+			return true
+		}
+	}
+	return false
+}
+
+// walk returns the redacted form of rv and whether it differs from rv. orig
+// is rv as a slog.Value, returned when nothing changed; it may be the zero
+// Value for nested values, whose callers use rv itself then.
+func (w *walker) walk(rv reflect.Value, depth int, orig slog.Value) (slog.Value, bool) {
+	if !rv.IsValid() {
+		return orig, false
+	}
+	t := rv.Type()
+	switch t {
+	case secretType:
+		return slog.StringValue(w.rd.marker), true
+	case timeType, locationType:
+		return orig, false
+	}
+	switch t.Kind() {
+	case reflect.Pointer, reflect.Interface, reflect.Map, reflect.Slice:
+		if rv.IsNil() {
+			return orig, false
+		}
+	}
+	if t.Kind() == reflect.Interface {
+		return w.walk(rv.Elem(), depth, orig)
+	}
+	if depth >= maxDepth {
+		if isScalar(t.Kind()) {
+			return orig, false
+		}
+		return slog.StringValue(w.rd.marker), true
+	}
+	// A value that writes its own text is checked on that text first
+	// (url.URL's String puts the password back), and written as the masked
+	// text if it holds a secret: that is the form users expect to read.
+	if w.rd.info(t).textual && rv.CanInterface() {
+		if s, ok := safeText(rv.Interface()); ok {
+			if m, ch := w.rd.str(s); ch {
+				return slog.StringValue(m), true
+			}
+		}
+	}
+	var r slog.Value
+	changed := false
+	switch t.Kind() {
+	case reflect.String:
+		var s string
+		if s, changed = w.rd.str(rv.String()); changed {
+			r = slog.StringValue(s)
+		}
+	case reflect.Pointer:
+		if w.enter(rv.Pointer()) {
+			return slog.StringValue(w.rd.marker), true // a cycle: never written raw
+		}
+		r, changed = w.walk(rv.Elem(), depth+1, slog.Value{})
+		w.leave()
+	case reflect.Struct:
+		r, changed = w.structValue(rv, depth)
+	case reflect.Map:
+		if w.enter(rv.Pointer()) {
+			return slog.StringValue(w.rd.marker), true
+		}
+		r, changed = w.mapValue(rv, depth)
+		w.leave()
+	case reflect.Slice, reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 {
+			// Text handlers write bytes as text.
+			if s, ok := w.rd.str(string(rv.Bytes())); ok {
+				r, changed = slog.StringValue(s), true
+			}
+			break
+		}
+		if t.Kind() == reflect.Slice && rv.Len() > 0 {
+			if w.enter(rv.Pointer()) {
+				return slog.StringValue(w.rd.marker), true
+			}
+			defer w.leave()
+		}
+		r, changed = w.listValue(rv, depth)
+	}
+	if changed {
+		return r, true
+	}
+	return orig, false
+}
+
+func (w *walker) enter(p uintptr) (cycle bool) {
+	if slices.Contains(w.path, p) {
+		return true
+	}
+	w.path = append(w.path, p)
+	return false
+}
+
+func (w *walker) leave() { w.path = w.path[:len(w.path)-1] }
+
+func isScalar(k reflect.Kind) bool {
+	switch k {
+	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64, reflect.Complex64, reflect.Complex128:
+		return true
+	}
+	return false
+}
+
+// structValue writes a struct holding a secret as a group of its exported
+// fields in declaration order, under their json names. Unexported fields
+// are checked too, because fmt (and so the text handler) prints them.
+func (w *walker) structValue(rv reflect.Value, depth int) (slog.Value, bool) {
+	fs := w.rd.info(rv.Type()).fields
+	dirty := false
+	for _, f := range fs {
+		fv := rv.Field(f.index)
+		if f.secret && !fv.IsZero() {
+			dirty = true
+			break
+		}
+		if _, changed := w.walk(fv, depth+1, slog.Value{}); changed {
+			dirty = true
+			break
+		}
+	}
+	if !dirty {
+		return slog.Value{}, false
+	}
+	attrs := make([]slog.Attr, 0, len(fs))
+	for _, f := range fs {
+		fv := rv.Field(f.index)
+		if !f.exported || (f.omitEmpty && fv.IsZero()) {
+			continue
+		}
+		attrs = append(attrs, slog.Attr{Key: f.name, Value: w.field(fv, f.secret, depth)})
+	}
+	if len(attrs) == 0 {
+		// The secret was in fields JSON does not write; an empty group
+		// would make the key vanish, and readers should see that something
+		// was removed.
+		return slog.StringValue(w.rd.marker), true
+	}
+	return slog.GroupValue(attrs...), true
+}
+
+// field returns the value to write for one field, map entry or element.
+func (w *walker) field(fv reflect.Value, secret bool, depth int) slog.Value {
+	if secret && !fv.IsZero() {
+		return slog.StringValue(w.rd.marker)
+	}
+	if r, changed := w.walk(fv, depth+1, slog.Value{}); changed {
+		return r
+	}
+	if !fv.IsValid() || !fv.CanInterface() {
+		return slog.AnyValue(nil)
+	}
+	return slog.AnyValue(fv.Interface())
+}
+
+// mapValue writes a map holding a secret as a group, keys sorted as
+// encoding/json sorts them.
+func (w *walker) mapValue(rv reflect.Value, depth int) (slog.Value, bool) {
+	type entry struct {
+		key string
+		val reflect.Value
+	}
+	entries := make([]entry, 0, rv.Len())
+	dirty := false
+	for it := rv.MapRange(); it.Next(); {
+		k := fmt.Sprint(it.Key())
+		entries = append(entries, entry{k, it.Value()})
+		if !dirty {
+			if w.rd.secretKey(k) && !it.Value().IsZero() {
+				dirty = true
+			} else if _, changed := w.walk(it.Value(), depth+1, slog.Value{}); changed {
+				dirty = true
+			}
+		}
+	}
+	if !dirty {
+		return slog.Value{}, false
+	}
+	slices.SortFunc(entries, func(a, b entry) int { return strings.Compare(a.key, b.key) })
+	attrs := make([]slog.Attr, len(entries))
+	for i, e := range entries {
+		attrs[i] = slog.Attr{Key: e.key, Value: w.field(e.val, w.rd.secretKey(e.key), depth)}
+	}
+	return slog.GroupValue(attrs...), true
+}
+
+// listValue writes a slice or array holding a secret as a list of the
+// redacted elements; groups become maps, so JSON still has an array of
+// objects.
+func (w *walker) listValue(rv reflect.Value, depth int) (slog.Value, bool) {
+	dirty := false
+	for i := 0; i < rv.Len() && !dirty; i++ {
+		_, dirty = w.walk(rv.Index(i), depth+1, slog.Value{})
+	}
+	if !dirty {
+		return slog.Value{}, false
+	}
+	out := make([]any, rv.Len())
+	for i := range out {
+		out[i] = plain(w.field(rv.Index(i), false, depth))
+	}
+	return slog.AnyValue(out), true
+}
+
+// plain turns a redacted slog.Value into a value that encoding/json and fmt
+// write the way handlers write the Value: groups become maps.
+func plain(v slog.Value) any {
+	if v.Kind() != slog.KindGroup {
+		return v.Any()
+	}
+	m := make(map[string]any, len(v.Group()))
+	for _, a := range v.Group() {
+		m[a.Key] = plain(a.Value)
+	}
+	return m
+}
+
+// Secret shapes inside strings, found by maskSecrets.
+
+// maskSecrets returns s with every high-confidence secret shape in it
+// replaced by marker, keeping the rest of the string, and whether it replaced anything.
+// It must not allocate when it finds nothing.
+//
+// The shapes are those of well-known credential formats (cloud keys, API
+// tokens, JWTs, PEM private keys, HTTP auth headers, URL passwords and
+// signed URL query values). Only the secret value is replaced; the text that
+// makes it recognisable, such as "Bearer " or the BEGIN and END lines of a
+// private key, is kept so that the log stays readable.
+//
+// The scan is a single pass over s, linear in len(s) on any input. Every
+// shape is anchored on a byte of its fixed part, and the exact matcher of a
+// shape runs only at those bytes. Matchers run independently of each other
+// and their results are merged, so a secret is never hidden from its own
+// matcher by an overlapping match of another shape ("Bearer <JWT>").
+func maskSecrets(s, marker string) (string, bool) {
+	if len(s) < minSecretLen {
+		return s, false
+	}
+	m := masker{s: s, marker: marker}
+	// Test four pairs per branch: most text holds no anchor at all, and
+	// there the cost of the loop is the cost of maskSecrets.
+	i := 1
+	for ; i+3 < len(s); i += 4 {
+		if pairFirst[s[i-1]]&pairSecond[s[i]]|pairFirst[s[i]]&pairSecond[s[i+1]]|
+			pairFirst[s[i+1]]&pairSecond[s[i+2]]|pairFirst[s[i+2]]&pairSecond[s[i+3]] != 0 {
+			for j := i; j < i+4; j++ {
+				m.matchPair(j - 1)
+			}
+		}
+	}
+	for ; i < len(s); i++ {
+		m.matchPair(i - 1)
+	}
+	if len(m.spans) == 0 {
+		return s, false
+	}
+	return m.replace(), true
+}
+
+// minSecretLen is the length of the shortest input that can hold a secret:
+// "a://b@" and "?sig=x".
+const minSecretLen = 6
+
+// Minimum lengths of the random part of each shape. A shorter run is not a
+// credential of that kind; a longer one is masked whole, so that no part of
+// a secret that merely looks oversized is left behind.
+const (
+	awsKeyLen       = 20 // prefix and 16 base32 characters, exactly
+	githubTokenMin  = 36
+	githubPATMin    = 22
+	gitlabTokenMin  = 20
+	slackTokenMin   = 10
+	slackWebhookMin = 20
+	stripeKeyMin    = 10
+	googleKeyMin    = 35
+	npmTokenMin     = 36
+	authTokenMin    = 8
+	// The base64 of `{"a":0}`, the shortest JSON object a JWT header or
+	// payload can hold, has 10 characters.
+	jwtPartMin = 10
+)
+
+const (
+	pemBegin = "-----BEGIN "
+	pemEnd   = "-----END"
+)
+
+// Every shape is anchored on a pair of adjacent bytes of its fixed part,
+// chosen to be rare in ordinary text ("xo" of "xoxb-", "-B" of
+// "-----BEGIN"), so that the scanning loop seldom stops. The pair s[i],
+// s[i+1] is an anchor of the shapes whose bit is set in both
+// pairFirst[s[i]] and pairSecond[s[i+1]].
+const (
+	pairAWS        uint16 = 1 << iota // "AK", "AS", "AB", "AC", "A3"; Google's "AI"
+	pairUnderscore                    // "p_" of "ghp_", "b_" of "github_", "k_" of "sk_", "m_" of "npm_"
+	pairGitLab                        // "gl"
+	pairSlack                         // "xo"
+	pairPEMOrURL                      // "-B" of "-----BEGIN", ":/" of "://"
+	pairDot                           // ".e" before a JWT payload, ".s" of "hooks.slack"
+	pairQuery                         // "?X", "&s", ... of signed query keys
+	pairBearer                        // "Be", "ba", ... of Bearer and Basic
+	pairToken                         // "To", "to", ... of Token
+)
+
+var pairFirst = [256]uint16{
+	'A': pairAWS,
+	'p': pairUnderscore,
+	'o': pairUnderscore,
+	'u': pairUnderscore,
+	's': pairUnderscore,
+	'r': pairUnderscore,
+	'b': pairUnderscore | pairBearer,
+	'k': pairUnderscore,
+	'm': pairUnderscore,
+	'g': pairGitLab,
+	'x': pairSlack,
+	'-': pairPEMOrURL,
+	':': pairPEMOrURL,
+	'.': pairDot,
+	'?': pairQuery,
+	'&': pairQuery,
+	'B': pairBearer,
+	'T': pairToken,
+	't': pairToken,
+}
+
+var pairSecond = [256]uint16{
+	'K': pairAWS,
+	'S': pairAWS | pairQuery,
+	'B': pairAWS | pairPEMOrURL,
+	'C': pairAWS,
+	'3': pairAWS,
+	'I': pairAWS,
+	'_': pairUnderscore,
+	'l': pairGitLab,
+	'o': pairSlack | pairToken,
+	'O': pairToken,
+	'/': pairPEMOrURL,
+	'e': pairDot | pairBearer,
+	'E': pairBearer,
+	's': pairDot | pairQuery,
+	'a': pairBearer | pairQuery,
+	'A': pairBearer | pairQuery,
+	'X': pairQuery,
+	'x': pairQuery,
+}
+
+// A shape is a kind of secret.
+type shape int
+
+const (
+	awsKey shape = iota
+	googleKey
+	githubToken
+	stripeKey
+	npmToken
+	gitlabToken
+	slackToken
+	privateKey
+	jwt
+	slackWebhook
+	urlCredential
+	queryCredential
+	authCredential
+	numShapes
+)
+
+// A span is the byte range s[start:end] of a secret value.
+// A span that is empty means no match.
+type span struct{ start, end int }
+
+func (v span) empty() bool { return v.end <= v.start }
+
+// A masker collects the secret values of one string.
+type masker struct {
+	s, marker string
+	spans     []span
+	// done[k] is the end of the last value of shape k found. Anchors before
+	// it are not tried again for k: they lie inside that value, and
+	// scanning it again from each of them would make the scan quadratic.
+	done [numShapes]int
+}
+
+// matchPair runs the matchers of the shapes anchored on the pair of bytes
+// at s[i]. Matchers are handed the offset where their shape would start,
+// which they verify.
+func (m *masker) matchPair(i int) {
+	hit := pairFirst[m.s[i]] & pairSecond[m.s[i+1]]
+	if hit == 0 {
+		return
+	}
+	if hit&pairAWS != 0 {
+		m.try(awsKey, i, i, awsKeyAt)
+		m.try(googleKey, i, i, googleKeyAt)
+	}
+	if hit&pairUnderscore != 0 {
+		u := i + 1
+		m.try(githubToken, u, u-len("ghp"), githubTokenAt)
+		m.try(githubToken, u, u-len("github"), githubTokenAt)
+		m.try(stripeKey, u, u-len("sk"), stripeKeyAt)
+		m.try(npmToken, u, u-len("npm"), npmTokenAt)
+	}
+	if hit&pairGitLab != 0 {
+		m.try(gitlabToken, i, i, gitlabTokenAt)
+	}
+	if hit&pairSlack != 0 {
+		m.try(slackToken, i, i, slackTokenAt)
+	}
+	if hit&pairPEMOrURL != 0 {
+		if m.s[i] == '-' {
+			m.try(privateKey, i, i-len("----"), privateKeyAt)
+		} else {
+			m.try(urlCredential, i, i, urlCredentialAt)
+		}
+	}
+	if hit&pairDot != 0 {
+		m.try(jwt, i, i, jwtAt)
+		m.try(slackWebhook, i, i-len("hooks"), slackWebhookAt)
+	}
+	if hit&pairQuery != 0 {
+		m.try(queryCredential, i, i, queryCredentialAt)
+	}
+	if hit&(pairBearer|pairToken) != 0 {
+		m.try(authCredential, i, i, authCredentialAt)
+	}
+}
+
+// try records the value that match finds at start, unless the anchor lies
+// inside an earlier value of the same shape.
+func (m *masker) try(k shape, anchor, start int, match func(s string, i int) span) {
+	if anchor < m.done[k] || start < 0 {
+		return
+	}
+	v := match(m.s, start)
+	if v.empty() {
+		return
+	}
+	m.done[k] = v.end
+	if m.alreadyMasked(k, m.s[v.start:v.end]) {
+		return
+	}
+	m.spans = append(m.spans, v)
+}
+
+// alreadyMasked reports whether value is the output of an earlier call
+// rather than a secret, which keeps masking idempotent. The open-ended
+// values of URLs can take up a marker together with the bytes around it
+// when neighbouring values were merged, so for them containing the marker
+// is enough.
+func (m *masker) alreadyMasked(k shape, value string) bool {
+	switch {
+	case m.marker == "":
+		return false
+	case k == urlCredential || k == queryCredential:
+		return strings.Contains(value, m.marker)
+	default:
+		return value == m.marker
+	}
+}
+
+// replace returns s with each maximal union of overlapping or adjacent
+// spans replaced by one marker.
+func (m *masker) replace() string {
+	spans := m.spans
+	byStart := func(a, b span) int { return cmp.Compare(a.start, b.start) }
+	if !slices.IsSortedFunc(spans, byStart) {
+		// Matchers that look behind their anchor report out of order.
+		slices.SortFunc(spans, byStart)
+	}
+	var b strings.Builder
+	b.Grow(len(m.s) + len(spans)*len(m.marker))
+	last, cur := 0, spans[0]
+	for _, v := range spans[1:] {
+		if v.start <= cur.end {
+			cur.end = max(cur.end, v.end)
+			continue
+		}
+		b.WriteString(m.s[last:cur.start])
+		b.WriteString(m.marker)
+		last, cur = cur.end, v
+	}
+	b.WriteString(m.s[last:cur.start])
+	b.WriteString(m.marker)
+	b.WriteString(m.s[cur.end:])
+	return b.String()
+}
+
+// awsKeyAt matches an AWS access key id: a four-byte prefix naming the kind
+// of key and 16 base32 characters, standing alone as a word.
+func awsKeyAt(s string, i int) span {
+	end := i + awsKeyLen
+	if end > len(s) || !wordStart(s, i) {
+		return span{}
+	}
+	switch s[i : i+4] {
+	case "AKIA", "ASIA", "ABIA", "ACCA":
+	default:
+		if s[i:i+3] != "A3T" || !isUpper(s[i+3]) && !isDigit(s[i+3]) {
+			return span{}
+		}
+	}
+	for j := i + 4; j < end; j++ {
+		if !isBase32(s[j]) {
+			return span{}
+		}
+	}
+	// A key glued to a secret that needs no word boundary is masked with
+	// it; otherwise masking that secret would turn the key into a word of
+	// its own and the next pass would find it.
+	if end < len(s) && isWord(s[end]) && !gluedSecretAt(s, end) {
+		return span{}
+	}
+	return span{i, end}
+}
+
+// gluedSecretAt reports whether s[i:] starts with a secret that is
+// recognised whatever precedes it. It looks at a bounded window only, as it
+// may be asked about the same bytes once per preceding AWS key.
+func gluedSecretAt(s string, i int) bool {
+	const window = len("ghp_") + githubTokenMin // the longest of the three
+	w := s[:min(len(s), i+window)]
+	return !githubTokenAt(w, i).empty() ||
+		!gitlabTokenAt(w, i).empty() ||
+		!slackTokenAt(w, i).empty()
+}
+
+// googleKeyAt matches a Google API key, "AIza" and 35 or more [\w-].
+func googleKeyAt(s string, i int) span {
+	if !strings.HasPrefix(s[i:], "AIza") || !wordStart(s, i) {
+		return span{}
+	}
+	return runAtLeast(s, i, i+len("AIza"), googleKeyMin, isWordOrDash)
+}
+
+// githubTokenAt matches a GitHub token: a classic one, "gh" and a letter
+// naming its kind, or a fine-grained personal access token.
+func githubTokenAt(s string, i int) span {
+	t := s[i:]
+	switch {
+	case len(t) > 4 && t[0] == 'g' && t[1] == 'h' && strings.IndexByte("pousr", t[2]) >= 0 && t[3] == '_':
+		return runAtLeast(s, i, i+len("ghp_"), githubTokenMin, isAlnum)
+	case strings.HasPrefix(t, "github_pat_"):
+		return runAtLeast(s, i, i+len("github_pat_"), githubPATMin, isWord)
+	}
+	return span{}
+}
+
+// stripeKeyAt matches a Stripe secret or restricted key. Unlike the
+// other underscore-anchored shapes it must start a word, as its prefix is
+// also the tail of ordinary identifiers (risk_test_suite).
+func stripeKeyAt(s string, i int) span {
+	t := s[i:]
+	if len(t) < len("sk_test_") || t[0] != 's' && t[0] != 'r' || t[1] != 'k' || !wordStart(s, i) {
+		return span{}
+	}
+	switch t[2:8] {
+	case "_test_", "_live_", "_prod_":
+		return runAtLeast(s, i, i+len("sk_test_"), stripeKeyMin, isAlnum)
+	}
+	return span{}
+}
+
+// npmTokenAt matches an npm access token.
+func npmTokenAt(s string, i int) span {
+	if !strings.HasPrefix(s[i:], "npm_") || !wordStart(s, i) {
+		return span{}
+	}
+	return runAtLeast(s, i, i+len("npm_"), npmTokenMin, isAlnum)
+}
+
+// gitlabTokenAt matches a GitLab personal access token.
+func gitlabTokenAt(s string, i int) span {
+	if !strings.HasPrefix(s[i:], "glpat-") {
+		return span{}
+	}
+	return runAtLeast(s, i, i+len("glpat-"), gitlabTokenMin, isWordOrDash)
+}
+
+// slackTokenAt matches a Slack token. Bot, user and the other kinds differ
+// only in how their run of digits, letters and dashes is grouped, which
+// need not be checked to know it is a token.
+func slackTokenAt(s string, i int) span {
+	t := s[i:]
+	if len(t) < len("xoxb-") || t[:3] != "xox" || strings.IndexByte("abpers", t[3]) < 0 || t[4] != '-' {
+		return span{}
+	}
+	return runAtLeast(s, i, i+len("xoxb-"), slackTokenMin, isSlackChar)
+}
+
+// slackWebhookAt matches the secret path of a Slack webhook URL; the host
+// and the kind of hook are kept.
+func slackWebhookAt(s string, i int) span {
+	const host = "hooks.slack.com/"
+	if !strings.HasPrefix(s[i:], host) {
+		return span{}
+	}
+	j := i + len(host)
+	for _, kind := range [...]string{"services/", "workflows/", "triggers/"} {
+		if strings.HasPrefix(s[j:], kind) {
+			j += len(kind)
+			return runAtLeast(s, j, j, slackWebhookMin, isWebhookChar)
+		}
+	}
+	return span{}
+}
+
+// jwtAt matches a JSON Web Token around the dot at s[dot]: a header and a
+// payload, both base64url JSON objects, and a signature that may be empty
+// (alg "none"). The header is found by looking back from the dot, since
+// its first byte is too common to anchor on.
+func jwtAt(s string, dot int) span {
+	if !hasJSONPrefix(s[dot+1:]) {
+		return span{}
+	}
+	start := jwtHeaderStart(s, runStart(s, dot, isWordOrDash), dot)
+	if start < 0 || dot-start < jwtPartMin {
+		return span{}
+	}
+	p := dot + 1
+	pe := runEnd(s, p, isWordOrDash)
+	if pe-p < jwtPartMin || pe == len(s) || s[pe] != '.' {
+		return span{}
+	}
+	end := runEnd(s, pe+1, isWordOrDash)
+	// Some encoders pad the signature, against the spec.
+	for n := 0; n < 2 && end < len(s) && s[end] == '='; n++ {
+		end++
+	}
+	return span{start, end}
+}
+
+// jwtHeaderStart returns the offset of the first JSON object prefix in
+// s[from:dot] that can start a token, or -1. The run of base64url bytes
+// before the dot may begin with something glued on with a dash or an
+// underscore ("jwt-eyJ...") or with the hex digits of a percent escape
+// ("Bearer%20eyJ..."), none of which is part of the token.
+func jwtHeaderStart(s string, from, dot int) int {
+	if from > 0 && s[from-1] == '%' && dot-from > 2 && isHexByte(s[from]) && isHexByte(s[from+1]) && hasJSONPrefix(s[from+2:dot]) {
+		return from + 2
+	}
+	for k := from; k < dot; k++ {
+		if (k == from || s[k-1] == '-' || s[k-1] == '_') && hasJSONPrefix(s[k:dot]) {
+			return k
+		}
+	}
+	return -1
+}
+
+// hasJSONPrefix reports whether t starts like the base64 of a JSON object:
+// `{"`, or `{` and a newline as pretty-printers write it.
+func hasJSONPrefix(t string) bool {
+	return strings.HasPrefix(t, "eyJ") || strings.HasPrefix(t, "ewogIC") || strings.HasPrefix(t, "ewoid")
+}
+
+// privateKeyAt matches a PEM private key block. The value is the body
+// between the BEGIN and END lines, which are kept; without an END line, as
+// in a truncated log line, the body runs to the end of s.
+func privateKeyAt(s string, i int) span {
+	if !strings.HasPrefix(s[i:], pemBegin) {
+		return span{}
+	}
+	j := i + len(pemBegin)
+	e := runEnd(s, j, isPEMLabelChar)
+	label := strings.TrimSuffix(s[j:e], " BLOCK") // PGP
+	if label != "PRIVATE KEY" && !strings.HasSuffix(label, " PRIVATE KEY") || !strings.HasPrefix(s[e:], "-----") {
+		return span{}
+	}
+	start, end := e+len("-----"), len(s)
+	if n := strings.Index(s[start:], pemEnd); n >= 0 {
+		end = start + n
+	}
+	for start < end && isSpace(s[start]) {
+		start++
+	}
+	for end > start && isSpace(s[end-1]) {
+		end--
+	}
+	return span{start, end}
+}
+
+// urlCredentialAt matches the credential in the userinfo of a URL whose
+// "://" is at s[i]: the password, or the whole userinfo if it has no
+// password, which is how tokens are put in URLs (https://TOKEN@host).
+func urlCredentialAt(s string, i int) span {
+	if i == 0 || !isSchemeChar(s[i-1]) || !strings.HasPrefix(s[i:], "://") {
+		return span{}
+	}
+	start := i + len("://")
+	// Like net/url, take the last '@' of the authority as the end of the
+	// userinfo: passwords are often written with a bare '@'.
+	at := strings.LastIndexByte(s[start:runEnd(s, start, inAuthority)], '@')
+	if at <= 0 {
+		return span{}
+	}
+	end := start + at
+	if c := strings.IndexByte(s[start:end], ':'); c >= 0 {
+		return span{start + c + 1, end}
+	}
+	if isLoginScheme(s[:i]) {
+		return span{}
+	}
+	return span{start, end}
+}
+
+// loginSchemes are the URL schemes whose userinfo without a password is a
+// login name, not a credential: ssh://git@github.com/org/repo.
+var loginSchemes = [...]string{"ssh", "git+ssh", "ssh+git", "sftp", "git"}
+
+// isLoginScheme reports whether before, the text preceding "://", ends
+// with one of loginSchemes.
+func isLoginScheme(before string) bool {
+	for _, scheme := range loginSchemes {
+		n := len(before) - len(scheme)
+		if n >= 0 && strings.EqualFold(before[n:], scheme) && (n == 0 || !isSchemeChar(before[n-1])) {
+			return true
+		}
+	}
+	return false
+}
+
+// signedQueryKeys are query parameters of pre-signed URLs whose value
+// grants access on its own.
+var signedQueryKeys = [...]string{
+	"X-Amz-Signature",
+	"X-Amz-Credential",
+	"X-Amz-Security-Token",
+	"AWSAccessKeyId",
+	"Signature",
+	"sig",
+	"X-Goog-Signature",
+	"X-Goog-Credential",
+}
+
+const maxSignedQueryKey = len("X-Amz-Security-Token")
+
+// queryCredentialAt matches the value of a signed URL query parameter
+// whose '?' or '&' is at s[i].
+func queryCredentialAt(s string, i int) span {
+	k := i + 1
+	eq := strings.IndexByte(s[k:min(len(s), k+maxSignedQueryKey+1)], '=')
+	if eq < 0 || !isSignedQueryKey(s[k:k+eq]) {
+		return span{}
+	}
+	start := k + eq + 1
+	return span{start, runEnd(s, start, inQueryValue)}
+}
+
+func isSignedQueryKey(key string) bool {
+	for _, k := range signedQueryKeys {
+		if len(k) == len(key) && strings.EqualFold(k, key) {
+			return true
+		}
+	}
+	return false
+}
+
+// authSchemes are the HTTP authentication schemes whose parameter is a
+// credential, in lower case.
+var authSchemes = [...]string{"bearer", "basic", "token"}
+
+// authCredentialAt matches the credential of an HTTP Authorization value
+// whose scheme starts at s[i].
+func authCredentialAt(s string, i int) span {
+	n := authSchemeLen(s[i:])
+	if n == 0 || !wordStart(s, i) {
+		return span{}
+	}
+	j := i + n
+	if j == len(s) || !isBlank(s[j]) {
+		return span{}
+	}
+	for j < len(s) && isBlank(s[j]) {
+		j++
+	}
+	end := runEnd(s, j, isTokenChar)
+	if end-j < authTokenMin || !looksGenerated(s[j:end]) {
+		return span{}
+	}
+	return span{j, end}
+}
+
+// authSchemeLen returns the length of the auth scheme that t starts with,
+// in any case, or 0.
+func authSchemeLen(t string) int {
+	for _, scheme := range authSchemes {
+		if hasPrefixFold(t, scheme) {
+			return len(scheme)
+		}
+	}
+	return 0
+}
+
+// hasPrefixFold reports whether t starts with the lower-case ASCII letters
+// of prefix, in any case.
+func hasPrefixFold(t, prefix string) bool {
+	if len(t) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		if t[i]|0x20 != prefix[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// looksGenerated reports whether an auth token looks machine-made rather
+// than like the next word of a sentence ("Basic authentication failed"):
+// it mixes letters and digits, or has a capital after a lower-case letter.
+func looksGenerated(t string) bool {
+	var digit, letter, lower bool
+	for i := 0; i < len(t); i++ {
+		switch c := t[i]; {
+		case isDigit(c):
+			digit = true
+		case isLower(c):
+			letter, lower = true, true
+		case isUpper(c):
+			if lower {
+				return true
+			}
+			letter = true
+		}
+	}
+	return digit && letter
+}
+
+// runAtLeast returns the span from start to the end of the run of bytes in
+// class that begins at from, if the run has at least n bytes.
+func runAtLeast(s string, start, from, n int, in func(byte) bool) span {
+	end := runEnd(s, from, in)
+	if end-from < n {
+		return span{}
+	}
+	return span{start, end}
+}
+
+// runEnd returns the end of the run of bytes in class that begins at i.
+// A PEM END marker ends every run: a value that took it up would leave the
+// private key block before it open, and the next pass would mask anew.
+func runEnd(s string, i int, in func(byte) bool) int {
+	for i < len(s) && in(s[i]) && (s[i] != '-' || !strings.HasPrefix(s[i:], pemEnd)) {
+		i++
+	}
+	return i
+}
+
+// runStart is runEnd looking back from i.
+func runStart(s string, i int, in func(byte) bool) int {
+	for i > 0 && in(s[i-1]) && (s[i-1] != 'D' || !strings.HasSuffix(s[:i], pemEnd)) {
+		i--
+	}
+	return i
+}
+
+// wordStart reports whether a word starts at s[i], in the ASCII sense of
+// regexp's \b.
+func wordStart(s string, i int) bool { return i == 0 || !isWord(s[i-1]) }
+
+func isDigit(c byte) bool        { return '0' <= c && c <= '9' }
+func isUpper(c byte) bool        { return 'A' <= c && c <= 'Z' }
+func isLower(c byte) bool        { return 'a' <= c && c <= 'z' }
+func isAlnum(c byte) bool        { return isDigit(c) || isUpper(c) || isLower(c) }
+func isWord(c byte) bool         { return isAlnum(c) || c == '_' }
+func isWordOrDash(c byte) bool   { return isWord(c) || c == '-' } // also base64url
+func isHexByte(c byte) bool      { return isDigit(c) || 'a' <= c|0x20 && c|0x20 <= 'f' }
+func isBase32(c byte) bool       { return isUpper(c) || '2' <= c && c <= '7' }
+func isSlackChar(c byte) bool    { return isAlnum(c) || c == '-' }
+func isWebhookChar(c byte) bool  { return isWordOrDash(c) || c == '+' || c == '/' }
+func isSchemeChar(c byte) bool   { return isAlnum(c) || c == '+' || c == '-' || c == '.' }
+func isPEMLabelChar(c byte) bool { return isWord(c) || c == ' ' }
+func isBlank(c byte) bool        { return c == ' ' || c == '\t' }
+
+func isSpace(c byte) bool {
+	switch c {
+	case ' ', '\t', '\n', '\r', '\v', '\f':
+		return true
+	}
+	return false
+}
+
+// isTokenChar reports whether c may occur in an HTTP auth credential
+// (RFC 6750 b64token, which also covers RFC 7617 base64).
+func isTokenChar(c byte) bool {
+	switch c {
+	case '.', '_', '~', '+', '/', '=', '-':
+		return true
+	}
+	return isAlnum(c)
+}
+
+// inAuthority reports whether c may occur in the authority of a URL found
+// in text. Bytes that end a URL in prose, JSON or HTML end it here too.
+func inAuthority(c byte) bool {
+	switch c {
+	case '/', '?', '#', '"', '\'', '<', '>', '`', '\\', '{', '}', '|', '^', 0x7f:
+		return false
+	}
+	return c > ' '
+}
+
+// inQueryValue reports whether c may occur in a query value found in text.
+func inQueryValue(c byte) bool {
+	switch c {
+	case '&', '#', '"', '\'', '<', '>', '`', 0x7f:
+		return false
+	}
+	return c > ' '
+}
