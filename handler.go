@@ -410,7 +410,7 @@ func (h *Handler) needsRewrite(r slog.Record) bool {
 		} else if m != nil && m.hasOldKey(a) {
 			found = true
 		} else if rd != nil {
-			_, found = rd.attr(a, h.secret)
+			found = !rd.clean(a, h.secret)
 		}
 		return !found
 	})
