@@ -138,7 +138,7 @@ func TestFieldPresets(t *testing.T) {
 		},
 		{
 			name:     "some fields set, the rest default",
-			fields:   Fields{Event: "ev", ClientAddress: "ip_address", Outcome: "outcome", DurationUnit: 0},
+			fields:   Fields{Event: "ev", ClientAddress: "ip_address", Outcome: "outcome"},
 			common:   common("ev", "event_id", "request_id", "ip_address"),
 			endKeys:  end("http.response.status_code", "duration_ms", "http.response.body.size", "request_end", "outcome"),
 			duration: "duration_ms", unit: "ms", outcome: "outcome", requestID: "request_id",
