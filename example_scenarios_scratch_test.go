@@ -119,8 +119,8 @@ func Example_notebookEvaluation() {
 	teo := audit.Identity{ID: "2", Name: "Teo Lindqvist"}
 
 	evaluate(session{ctx: bg, mode: "default", users: []audit.Identity{mira, teo}}, "7 + 13")
-	evaluate(session{ctx: bg, mode: "app", users: []audit.Identity{mira}}, `Kino.Input.text("Name")`) // app preview
-	evaluate(session{ctx: deployed, mode: "app", users: []audit.Identity{teo}}, `Kino.Input.text("Name")`)
+	evaluate(session{ctx: bg, mode: "app", users: []audit.Identity{mira}}, `Kino.Input.text("Name")`)      // app preview
+	evaluate(session{ctx: deployed, mode: "app", users: []audit.Identity{teo}}, `Kino.Input.text("Name")`) // deployed app: not audited
 
 	// Output:
 	// {"time":"2025-10-03T17:48:22.238Z","severity":"info","message":"Evaluating code\n  Session mode: default\n  Code: \"7 + 13\"","event":"code.evaluate","users":[{"id":"1","name":"Mira Tanaka","email":"mira@example.org"},{"id":"2","name":"Teo Lindqvist"}],"session_mode":"default","code":"7 + 13"}
