@@ -113,8 +113,9 @@ type migration struct {
 	legacy  map[string]*Legacy
 	renames []Rename
 	report  func(Rename, slog.Source)
-	// reported holds the (old key, call site) pairs already reported.
-	reported sync.Map
+	// reportedPC and reported hold the (old key, pc) and (old key, file,
+	// line) pairs already reported.
+	reportedPC, reported sync.Map
 }
 
 func newMigration(opts *Options) *migration {
@@ -142,9 +143,20 @@ func (m *migration) rename(key string) *Rename {
 	return nil
 }
 
-// hasOldKey reports whether a or an attribute inside it has an old key.
+// renameTo returns the Rename whose new key is key, or nil.
+func (m *migration) renameTo(key string) *Rename {
+	for i := range m.renames {
+		if r := &m.renames[i]; len(r.New) == len(key) && r.New == key {
+			return r
+		}
+	}
+	return nil
+}
+
+// hasOldKey reports whether a or an attribute inside it has a key of a
+// Rename, old or new (a new key may need its old copy).
 func (m *migration) hasOldKey(a slog.Attr) bool {
-	if m.rename(a.Key) != nil {
+	if m.rename(a.Key) != nil || m.renameTo(a.Key) != nil {
 		return true
 	}
 	if a.Value.Kind() == slog.KindGroup {
@@ -158,16 +170,27 @@ func (m *migration) hasOldKey(a slog.Attr) bool {
 }
 
 // renameAttrs returns attrs with the old keys renamed for a record at t,
-// and whether it renamed any, calling seen for each old key found. It
-// returns attrs itself when there is nothing to rename.
-func (m *migration) renameAttrs(attrs []slog.Attr, t time.Time, seen func(*Rename)) ([]slog.Attr, bool) {
+// and whether it renamed any, calling seen for each old key found. While a
+// Rename writes both keys, an attribute already written under the new key
+// gets its old copy too, so callers that moved early break no consumer.
+// When either key of a pair is secret, rd's marker is written under both.
+// It returns attrs itself when there is nothing to rename.
+func (m *migration) renameAttrs(attrs []slog.Attr, t time.Time, rd *redactor, seen func(*Rename)) ([]slog.Attr, bool) {
 	var out []slog.Attr
 	for i, a := range attrs {
-		r := m.rename(a.Key)
+		r, early := m.rename(a.Key), false
+		if r == nil {
+			if r = m.renameTo(a.Key); r != nil {
+				early = true
+				if r.phase(t) != RenameBoth {
+					r = nil
+				}
+			}
+		}
 		v, groupChanged := a.Value, false
 		if v.Kind() == slog.KindGroup {
 			var g []slog.Attr
-			if g, groupChanged = m.renameAttrs(v.Group(), t, seen); groupChanged {
+			if g, groupChanged = m.renameAttrs(v.Group(), t, rd, seen); groupChanged {
 				v = slog.GroupValue(g...)
 			}
 		}
@@ -185,9 +208,15 @@ func (m *migration) renameAttrs(attrs []slog.Attr, t time.Time, seen func(*Renam
 			out = append(out, slog.Attr{Key: a.Key, Value: v})
 			continue
 		}
-		seen(r)
+		if !early {
+			seen(r)
+		}
+		both := r.phase(t) == RenameBoth
+		if both && rd != nil && (rd.secretKey(r.New) || rd.secretKey(r.Old)) {
+			v = slog.StringValue(rd.marker)
+		}
 		out = append(out, slog.Attr{Key: r.New, Value: v})
-		if r.phase(t) == RenameBoth {
+		if both {
 			out = append(out, slog.Attr{Key: r.Old, Value: v})
 		}
 	}
@@ -200,14 +229,23 @@ func (m *migration) renameAttrs(attrs []slog.Attr, t time.Time, seen func(*Renam
 // reportOnce tells, once per old key and call site, that the site still
 // writes the old key: through the callback, or as a record written with h.
 func (m *migration) reportOnce(ctx context.Context, h *Handler, r *Rename, pc uintptr) {
+	// Keyed by pc first, which is cheap, then by file and line: the
+	// compiler may inline one call site into several pcs.
 	type site struct {
 		old string
 		pc  uintptr
 	}
-	if _, dup := m.reported.LoadOrStore(site{r.Old, pc}, true); dup {
+	if _, dup := m.reportedPC.LoadOrStore(site{r.Old, pc}, true); dup {
 		return
 	}
 	src := sourceOf(pc)
+	type line struct {
+		old, file string
+		line      int
+	}
+	if _, dup := m.reported.LoadOrStore(line{r.Old, src.File, src.Line}, true); dup {
+		return
+	}
 	if m.report != nil {
 		m.report(*r, src)
 		return

@@ -23,6 +23,7 @@ import (
 	"math/rand/v2"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -336,16 +337,20 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 			h2.event = name
 			continue
 		}
-		// Redacted here, once, rather than on every record.
-		fwd = append(fwd, h.c.redact(a, h.secret))
+		fwd = append(fwd, a)
 	}
 	if len(fwd) == 0 {
 		return &h2
 	}
+	// Renamed first, so that redaction sees the keys that are written;
+	// both here, once, rather than on every record.
 	if m := h.c.mig; m != nil {
-		fwd, _ = m.renameAttrs(fwd, time.Now(), func(r *Rename) {
+		fwd, _ = m.renameAttrs(fwd, time.Now(), h.c.red, func(r *Rename) {
 			m.reportOnce(context.Background(), h, r, callerPC())
 		})
+	}
+	for i := range fwd {
+		fwd[i] = h.c.redact(fwd[i], h.secret)
 	}
 	h2.inner = h.inner.WithAttrs(fwd)
 	if len(h.groups) == 0 {
@@ -427,6 +432,15 @@ func (c *config) redact(a slog.Attr, inSecret bool) slog.Attr {
 	return a
 }
 
+// redactAll redacts attrs in place, the record's own attributes, which lie
+// inside the open groups.
+func (h *Handler) redactAll(attrs []slog.Attr) []slog.Attr {
+	for i := range attrs {
+		attrs[i] = h.c.redact(attrs[i], h.secret)
+	}
+	return attrs
+}
+
 // rewrite builds the record with its audit fields and writes it.
 func (h *Handler) rewrite(ctx context.Context, r slog.Record, b *binding, extra []slog.Attr) error {
 	event := h.event
@@ -439,12 +453,13 @@ func (h *Handler) rewrite(ctx context.Context, r slog.Record, b *binding, extra 
 			event = name
 			return true
 		}
-		own = append(own, h.c.redact(a, h.secret))
+		own = append(own, a)
 		return true
 	})
 	msg := r.Message
 	if h.c.red != nil {
 		msg, _ = h.c.red.str(msg)
+		event, _ = h.c.red.str(event)
 	}
 	var ctxAttrs []slog.Attr
 	if b != nil {
@@ -460,7 +475,7 @@ func (h *Handler) rewrite(ctx context.Context, r slog.Record, b *binding, extra 
 		if legacy != nil {
 			// Rendered before renaming: the fields name the keys the
 			// caller writes.
-			text := legacy.render(msg, own)
+			text := legacy.render(msg, h.redactAll(slices.Clone(own)))
 			if h.c.red != nil {
 				text, _ = h.c.red.str(text)
 			}
@@ -472,9 +487,10 @@ func (h *Handler) rewrite(ctx context.Context, r slog.Record, b *binding, extra 
 				msg = text
 			}
 		}
-		own, _ = m.renameAttrs(own, r.Time, seen)
-		ctxAttrs, _ = m.renameAttrs(ctxAttrs, r.Time, seen)
+		own, _ = m.renameAttrs(own, r.Time, h.c.red, seen)
+		ctxAttrs, _ = m.renameAttrs(ctxAttrs, r.Time, h.c.red, seen)
 	}
+	own = h.redactAll(own)
 
 	// The audit fields, each key once; taken knows the keys already written
 	// at the top level.
@@ -496,7 +512,7 @@ func (h *Handler) rewrite(ctx context.Context, r slog.Record, b *binding, extra 
 		}
 	}
 	if b != nil && b.hasID && len(b.idValue.Group()) > 0 {
-		add(slog.Attr{Key: h.c.identityKey, Value: b.idValue})
+		add(h.c.redact(slog.Attr{Key: h.c.identityKey, Value: b.idValue}, false))
 	}
 	for _, a := range extra {
 		add(h.c.redact(a, false))

@@ -1468,8 +1468,12 @@ func TestRenames(t *testing.T) {
 			`"class":"C","x":1`},
 		{"context attrs", []Rename{class}, frozen, nil, func(ctx context.Context) context.Context { return With(ctx, "log_class", "C") }, nil,
 			`"class":"C"`},
-		{"untouched keys", []Rename{slug, class}, frozen, nil, nil, []any{"message_slug", "s", "log", "l"},
-			`"message_slug":"s","log":"l"`},
+		{"untouched keys", []Rename{slug, class}, frozen, nil, nil, []any{"log", "l", "class", "c"},
+			`"log":"l","class":"c"`},
+		{"untouched: a caller already on the new key gets the old copy while both are written", []Rename{slug}, frozen, nil, nil,
+			[]any{"message_slug", "s"}, `"message_slug":"s","log_event_type":"s"`},
+		{"untouched: after the window, a new key is left alone", []Rename{timed}, cutover, nil, nil,
+			[]any{"message_slug", "s"}, `"message_slug":"s"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"mime"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"net/netip"
@@ -19,6 +20,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Identity is the actor of an audited action: a person, a service, a
@@ -529,8 +532,13 @@ func assertedValue(h http.Header, key string) (string, bool) {
 	if v == "" || len(v) > 256 {
 		return "", false
 	}
-	for i := 0; i < len(v); i++ {
-		if v[i] < 0x20 || v[i] == 0x7f {
+	if !utf8.ValidString(v) {
+		return "", false
+	}
+	for _, r := range v {
+		// Control and format characters (bidi overrides among them) would
+		// let the value rewrite how the log line reads.
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
 			return "", false
 		}
 	}
@@ -742,29 +750,75 @@ func (t *bodyTap) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// attr returns the body as an attribute for the handler's redaction: fields
-// of a form or a JSON object as a group, anything else as a string. JSON
-// that does not parse is left out, since its keys could not be checked.
+// attr returns the body as an attribute for the handler's redaction. What
+// can be decoded into fields is, whatever the Content-Type says (browsers
+// send JSON as text/plain by default), so that the key rule reaches a
+// password field: JSON, urlencoded and multipart forms. A JSON or multipart
+// body that does not parse is left out, since its keys could not be
+// checked; other text is logged as a string, for the value shapes.
 func (t *bodyTap) attr(key, ctype string) (slog.Attr, bool) {
 	if len(t.buf) == 0 {
 		return slog.Attr{}, false
 	}
-	mt, _, _ := mime.ParseMediaType(ctype)
-	switch {
-	case mt == "application/x-www-form-urlencoded":
-		vs, _ := url.ParseQuery(string(t.buf))
-		return slog.Any(key, map[string][]string(vs)), true
-	case mt == "application/json" || strings.HasSuffix(mt, "+json"):
+	mt, params, _ := mime.ParseMediaType(ctype)
+	isJSON := mt == "application/json" || strings.HasSuffix(mt, "+json")
+	if trimmed := bytes.TrimSpace(t.buf); isJSON || (len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[')) {
 		// Numbers stay as written: a long id must not come out rounded.
 		dec := json.NewDecoder(bytes.NewReader(t.buf))
 		dec.UseNumber()
 		var v any
-		if dec.Decode(&v) != nil || dec.Decode(new(any)) != io.EOF {
+		if dec.Decode(&v) == nil && dec.Decode(new(any)) == io.EOF {
+			return slog.Any(key, v), true
+		}
+		if isJSON || mt == "" || mt == "text/plain" {
 			return slog.Attr{}, false
 		}
-		return slog.Any(key, v), true
+	}
+	switch {
+	case mt == "multipart/form-data":
+		return multipartAttr(key, t.buf, params["boundary"])
+	case mt == "application/x-www-form-urlencoded" || looksLikeForm(t.buf):
+		if vs, err := url.ParseQuery(string(t.buf)); err == nil || mt != "" {
+			return slog.Any(key, map[string][]string(vs)), true
+		}
 	}
 	return slog.String(key, string(t.buf)), true
+}
+
+// looksLikeForm reports whether b reads as name=value pairs.
+func looksLikeForm(b []byte) bool {
+	return bytes.IndexByte(b, '=') > 0 && bytes.IndexAny(b, " \t\r\n") < 0
+}
+
+// multipartAttr decodes the fields of a multipart form: values of ordinary
+// fields, file names of files (never their content). A body cut at maxBody
+// yields the fields read before the cut.
+func multipartAttr(key string, body []byte, boundary string) (slog.Attr, bool) {
+	if boundary == "" {
+		return slog.Attr{}, false
+	}
+	fields := map[string][]string{}
+	r := multipart.NewReader(bytes.NewReader(body), boundary)
+	for {
+		p, err := r.NextPart()
+		if err != nil {
+			break
+		}
+		name := p.FormName()
+		if fn := p.FileName(); fn != "" {
+			fields[name] = append(fields[name], "file "+fn)
+			continue
+		}
+		v, err := io.ReadAll(io.LimitReader(p, maxBody))
+		if err != nil {
+			break
+		}
+		fields[name] = append(fields[name], string(v))
+	}
+	if len(fields) == 0 {
+		return slog.Attr{}, false
+	}
+	return slog.Any(key, fields), true
 }
 
 // responseWriter records the status and size of a response.

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bytes"
 	"cmp"
 	"encoding"
 	"encoding/json"
@@ -26,6 +27,11 @@ const Redacted = "[REDACTED]"
 // document either.
 //
 // Convert back with string(s) where the value is really needed.
+//
+// One route stays open, by a limit of fmt: fmt cannot call the methods of
+// a value in an unexported struct field, so a Secret there is printed raw
+// when the struct is formatted with fmt (as in fmt.Errorf("%+v", s)). Keep
+// Secrets in exported fields, or log them directly.
 type Secret string
 
 // LogValue implements [slog.LogValuer]; it returns [Redacted].
@@ -197,6 +203,11 @@ func (rd *redactor) str(s string) (string, bool) {
 // every record pays: scalars and short strings are settled without a call
 // into the general walk.
 func (rd *redactor) clean(a slog.Attr, inSecret bool) bool {
+	if len(a.Key) >= minSecretLen || len(rd.patterns) > 0 {
+		if _, changed := rd.str(a.Key); changed {
+			return false
+		}
+	}
 	if !inSecret && !rd.secretKey(a.Key) {
 		switch a.Value.Kind() {
 		case slog.KindInt64, slog.KindUint64, slog.KindFloat64, slog.KindBool, slog.KindDuration, slog.KindTime:
@@ -216,16 +227,19 @@ func (rd *redactor) clean(a slog.Attr, inSecret bool) bool {
 
 // attr returns a with every secret in it replaced by the marker, and
 // whether anything changed. inSecret means a is inside a group whose key is
-// secret, so every value in it is. When nothing changes it returns a itself
-// and allocates nothing, so that clean records stay byte-identical and
-// cheap. LogValuers are resolved (so their raw value cannot slip past) and
-// count as a change: the resolved value must be the one written.
+// secret, so every value in it is. Keys are scanned for secret shapes too: a
+// connection string used as a key is still a connection string. When
+// nothing changes attr returns a itself and allocates nothing, so that
+// clean records stay byte-identical and cheap. LogValuers are resolved (so
+// their raw value cannot slip past) and count as a change: the resolved
+// value must be the one written.
 func (rd *redactor) attr(a slog.Attr, inSecret bool) (slog.Attr, bool) {
+	key, keyChanged := rd.str(a.Key)
 	v, changed := rd.value(a.Value, inSecret || rd.secretKey(a.Key), 0)
-	if !changed {
+	if !changed && !keyChanged {
 		return a, false
 	}
-	return slog.Attr{Key: a.Key, Value: v}, true
+	return slog.Attr{Key: key, Value: v}, true
 }
 
 func (rd *redactor) value(v slog.Value, secret bool, depth int) (slog.Value, bool) {
@@ -279,13 +293,14 @@ func (rd *redactor) group(v slog.Value, secret bool, depth int) (slog.Value, boo
 	}
 	var out []slog.Attr
 	for i, a := range attrs {
+		key, keyChanged := rd.str(a.Key)
 		r, changed := rd.value(a.Value, secret || rd.secretKey(a.Key), depth+1)
-		if changed && out == nil {
+		if (changed || keyChanged) && out == nil {
 			out = make([]slog.Attr, i, len(attrs))
 			copy(out, attrs[:i])
 		}
 		if out != nil {
-			out = append(out, slog.Attr{Key: a.Key, Value: r})
+			out = append(out, slog.Attr{Key: key, Value: r})
 		}
 	}
 	if out == nil {
@@ -294,111 +309,135 @@ func (rd *redactor) group(v slog.Value, secret bool, depth int) (slog.Value, boo
 	return slog.GroupValue(out...), true
 }
 
-// anyValue looks inside the value of slog.Any: errors, Secrets, and the
-// maps, structs, pointers, slices and arrays that handlers marshal. A value
-// with a secret in it is rewritten (structs and maps as groups, so that
-// handlers write them as objects); one without is returned as is.
+// anyValue looks inside the value of slog.Any: Secrets, errors and other
+// values that render their own text, and the maps, structs, pointers,
+// slices and arrays that handlers marshal. A value with a secret in it is
+// rewritten (structs and maps as groups, so that handlers write them as
+// objects); one without is returned as is.
 func (rd *redactor) anyValue(v slog.Value, depth int) (slog.Value, bool) {
 	switch x := v.Any().(type) {
 	case nil, eventName:
 		return v, false
 	case Secret:
 		return slog.StringValue(rd.marker), true
-	case error:
-		// Error() covers wrapped and joined errors: it is what handlers
-		// write for an error.
-		if s, ok := safeText(x); ok {
-			if m, changed := rd.str(s); changed {
-				return slog.StringValue(m), true
-			}
-		}
-		return v, false
 	case string:
 		if s, ok := rd.str(x); ok {
 			return slog.StringValue(s), true
 		}
 		return v, false
+	}
+	if depth >= maxDepth {
+		return slog.StringValue(rd.marker), true
+	}
+	// The two map types applications log most are checked without
+	// reflection; only one holding a secret goes through the walker.
+	switch x := v.Any().(type) {
 	case map[string]string:
-		return rd.stringMap(v, x, depth)
+		for k, s := range x {
+			if rd.dirtyKey(k) || rd.dirtyString(s) {
+				return rd.walkAny(v, depth)
+			}
+		}
+		return v, false
 	case map[string]any:
-		return rd.anyMap(v, x, depth)
+		for k, e := range x {
+			if rd.dirtyKey(k) && e != nil {
+				return rd.walkAny(v, depth)
+			}
+			if _, changed := rd.anyValue(slog.AnyValue(e), depth+1); changed {
+				return rd.walkAny(v, depth)
+			}
+		}
+		return v, false
 	}
+	return rd.walkAny(v, depth)
+}
+
+func (rd *redactor) walkAny(v slog.Value, depth int) (slog.Value, bool) {
 	w := walker{rd: rd}
-	return w.walk(reflect.ValueOf(v.Any()), depth, v)
-}
-
-// safeText returns the text a value gives of itself, as a handler would
-// write it: the error text, the JSON, the text marshalling or the String
-// result, whichever the value has first. A panicking method gives no text.
-func safeText(x any) (s string, ok bool) {
-	defer func() {
-		if recover() != nil {
-			s, ok = "", false
-		}
-	}()
-	switch x := x.(type) {
-	case error:
-		return x.Error(), true
-	case json.Marshaler:
-		b, err := x.MarshalJSON()
-		return string(b), err == nil
-	case encoding.TextMarshaler:
-		b, err := x.MarshalText()
-		return string(b), err == nil
-	case fmt.Stringer:
-		return x.String(), true
+	r, changed := w.walk(reflect.ValueOf(v.Any()), depth)
+	if !changed {
+		return v, false
 	}
-	return "", false
+	return r, true
 }
 
-// stringMap and anyMap are the reflection-free paths for the two map types
-// applications log most; they allocate only when there is a secret.
-func (rd *redactor) stringMap(v slog.Value, m map[string]string, depth int) (slog.Value, bool) {
-	for k, s := range m {
-		if rd.secretKey(k) {
-			return rd.walkMap(v, depth)
-		}
-		if _, ok := rd.str(s); ok {
-			return rd.walkMap(v, depth)
+// dirtyKey reports whether a map key or field name makes its value secret
+// or is itself a secret shape.
+func (rd *redactor) dirtyKey(k string) bool {
+	return rd.secretKey(k) || rd.dirtyString(k)
+}
+
+func (rd *redactor) dirtyString(s string) bool {
+	_, changed := rd.str(s)
+	return changed
+}
+
+// texts returns every text x renders of itself, in the order a replacement
+// prefers them: the error text, the String result, the text and JSON
+// marshalling, and fmt's %+v, which Formatters and the text handler use.
+// Handlers pick different ones (the JSON handler writes MarshalJSON or
+// Error, the text handler MarshalText or %+v), so all are checked. A
+// panicking method renders nothing.
+func texts(x any) []string {
+	var out []string
+	try := func(f func() (string, bool)) {
+		defer func() { _ = recover() }()
+		if s, ok := f(); ok {
+			out = append(out, s)
 		}
 	}
-	return v, false
+	if e, ok := x.(error); ok {
+		try(func() (string, bool) { return e.Error(), true })
+	}
+	if s, ok := x.(fmt.Stringer); ok {
+		try(func() (string, bool) { return s.String(), true })
+	}
+	if m, ok := x.(encoding.TextMarshaler); ok {
+		try(func() (string, bool) { b, err := m.MarshalText(); return string(b), err == nil })
+	}
+	if m, ok := x.(json.Marshaler); ok {
+		try(func() (string, bool) { b, err := m.MarshalJSON(); return string(b), err == nil })
+	}
+	try(func() (string, bool) { return fmt.Sprintf("%+v", x), true })
+	return out
 }
 
-func (rd *redactor) anyMap(v slog.Value, m map[string]any, depth int) (slog.Value, bool) {
-	for k, x := range m {
-		if rd.secretKey(k) && x != nil {
-			return rd.walkMap(v, depth)
-		}
-		if _, changed := rd.anyValue(slog.AnyValue(x), depth+1); changed {
-			return rd.walkMap(v, depth)
+// maskTexts checks every text x renders and, if any holds a secret,
+// returns the masked form of the first text as a string value.
+func (rd *redactor) maskTexts(x any) (slog.Value, bool) {
+	ts := texts(x)
+	for _, t := range ts {
+		if rd.dirtyString(t) {
+			m, _ := rd.str(ts[0])
+			return slog.StringValue(m), true
 		}
 	}
-	return v, false
+	return slog.Value{}, false
 }
 
-func (rd *redactor) walkMap(v slog.Value, depth int) (slog.Value, bool) {
-	w := walker{rd: rd}
-	return w.walk(reflect.ValueOf(v.Any()), depth, v)
-}
-
-// walker walks a value by reflection. path holds the pointers, maps and
-// slices on the way down: coming back to one is a cycle.
+// walker walks a value by reflection, once: each value is visited a single
+// time, and the redacted copy is built as the walk goes, from the first
+// change on. path holds the pointers, maps and slices on the way down:
+// coming back to one is a cycle.
 type walker struct {
 	rd   *redactor
 	path []uintptr
 }
 
 var (
-	secretType   = reflect.TypeOf(Secret(""))
-	timeType     = reflect.TypeOf(time.Time{})
-	locationType = reflect.TypeOf((*time.Location)(nil))
+	secretType    = reflect.TypeOf(Secret(""))
+	timeType      = reflect.TypeOf(time.Time{})
+	locationType  = reflect.TypeOf((*time.Location)(nil))
+	slogValueType = reflect.TypeOf(slog.Value{})
+	slogAttrType  = reflect.TypeOf(slog.Attr{})
+	rawJSONType   = reflect.TypeOf(json.RawMessage(nil))
 )
 
 // typeInfo is what the walk needs of a type, computed once per type and
 // Handler configuration.
 type typeInfo struct {
-	textual bool          // it writes its own text: error, marshaler or Stringer
+	textual bool          // it renders its own text: error, Stringer, marshaler or Formatter
 	fields  []structField // for structs
 }
 
@@ -413,9 +452,9 @@ type structField struct {
 var (
 	errorType     = reflect.TypeOf((*error)(nil)).Elem()
 	stringerType  = reflect.TypeOf((*fmt.Stringer)(nil)).Elem()
+	formatterType = reflect.TypeOf((*fmt.Formatter)(nil)).Elem()
 	textType      = reflect.TypeOf((*encoding.TextMarshaler)(nil)).Elem()
 	jsonType      = reflect.TypeOf((*json.Marshaler)(nil)).Elem()
-	textualChecks = []reflect.Type{errorType, jsonType, textType, stringerType}
 )
 
 func (rd *redactor) info(t reflect.Type) *typeInfo {
@@ -423,7 +462,7 @@ func (rd *redactor) info(t reflect.Type) *typeInfo {
 		return ti.(*typeInfo)
 	}
 	ti := &typeInfo{}
-	for _, it := range textualChecks {
+	for _, it := range []reflect.Type{errorType, stringerType, formatterType, textType, jsonType} {
 		if t.Implements(it) {
 			ti.textual = true
 		}
@@ -460,74 +499,86 @@ func hasOption(opts, name string) bool {
 	return false
 }
 
-// walk returns the redacted form of rv and whether it differs from rv. orig
-// is rv as a slog.Value, returned when nothing changed; it may be the zero
-// Value for nested values, whose callers use rv itself then.
-func (w *walker) walk(rv reflect.Value, depth int, orig slog.Value) (slog.Value, bool) {
+// walk returns the redacted form of rv and whether it differs from rv;
+// when it does not, the returned Value is meaningless.
+func (w *walker) walk(rv reflect.Value, depth int) (slog.Value, bool) {
 	if !rv.IsValid() {
-		return orig, false
+		return slog.Value{}, false
 	}
 	t := rv.Type()
 	switch t {
 	case secretType:
 		return slog.StringValue(w.rd.marker), true
 	case timeType, locationType:
-		return orig, false
+		return slog.Value{}, false
+	case slogValueType, slogAttrType:
+		// slog resolves and writes these itself, raw: redact them as slog
+		// values.
+		if !rv.CanInterface() {
+			return slog.Value{}, false
+		}
+		v, ok := rv.Interface().(slog.Value)
+		if !ok {
+			v = slog.GroupValue(rv.Interface().(slog.Attr))
+		}
+		return w.rd.value(v, false, depth+1)
 	}
 	switch t.Kind() {
 	case reflect.Pointer, reflect.Interface, reflect.Map, reflect.Slice:
 		if rv.IsNil() {
-			return orig, false
+			return slog.Value{}, false
 		}
 	}
 	if t.Kind() == reflect.Interface {
-		return w.walk(rv.Elem(), depth, orig)
+		return w.walk(rv.Elem(), depth)
 	}
 	if depth >= maxDepth {
 		if isScalar(t.Kind()) {
-			return orig, false
+			return slog.Value{}, false
 		}
 		return slog.StringValue(w.rd.marker), true
 	}
-	// A value that writes its own text is checked on that text first
-	// (url.URL's String puts the password back), and written as the masked
-	// text if it holds a secret: that is the form users expect to read.
+	// A value that renders its own text is checked on every text it
+	// renders (url.URL's String puts the password back), and written as the
+	// masked text if any holds a secret. A LogValuer nested in a value is
+	// not resolved here: handlers marshal it like any other value.
 	if w.rd.info(t).textual && rv.CanInterface() {
-		if s, ok := safeText(rv.Interface()); ok {
-			if m, ch := w.rd.str(s); ch {
-				return slog.StringValue(m), true
-			}
+		if v, changed := w.rd.maskTexts(rv.Interface()); changed {
+			return v, true
 		}
 	}
-	var r slog.Value
-	changed := false
 	switch t.Kind() {
 	case reflect.String:
-		var s string
-		if s, changed = w.rd.str(rv.String()); changed {
-			r = slog.StringValue(s)
+		if s, ok := w.rd.str(rv.String()); ok {
+			return slog.StringValue(s), true
 		}
 	case reflect.Pointer:
 		if w.enter(rv.Pointer()) {
 			return slog.StringValue(w.rd.marker), true // a cycle: never written raw
 		}
-		r, changed = w.walk(rv.Elem(), depth+1, slog.Value{})
-		w.leave()
+		defer w.leave()
+		return w.walk(rv.Elem(), depth+1)
 	case reflect.Struct:
-		r, changed = w.structValue(rv, depth)
+		return w.structValue(rv, depth)
 	case reflect.Map:
 		if w.enter(rv.Pointer()) {
 			return slog.StringValue(w.rd.marker), true
 		}
-		r, changed = w.mapValue(rv, depth)
-		w.leave()
+		defer w.leave()
+		return w.mapValue(rv, depth)
 	case reflect.Slice, reflect.Array:
+		if t == rawJSONType {
+			return w.rawJSON(rv, depth)
+		}
 		if t.Elem().Kind() == reflect.Uint8 {
-			// Text handlers write bytes as text.
-			if s, ok := w.rd.str(string(rv.Bytes())); ok {
-				r, changed = slog.StringValue(s), true
+			if t.Kind() == reflect.Array {
+				return slog.Value{}, false // written as numbers by every handler
 			}
-			break
+			// Text handlers write byte slices as text.
+			if s, ok := w.rd.str(string(rv.Bytes())); ok {
+				return slog.StringValue(s), true
+			}
+			return slog.Value{}, false
 		}
 		if t.Kind() == reflect.Slice && rv.Len() > 0 {
 			if w.enter(rv.Pointer()) {
@@ -535,12 +586,25 @@ func (w *walker) walk(rv reflect.Value, depth int, orig slog.Value) (slog.Value,
 			}
 			defer w.leave()
 		}
-		r, changed = w.listValue(rv, depth)
+		return w.listValue(rv, depth)
 	}
-	if changed {
-		return r, true
+	return slog.Value{}, false
+}
+
+// rawJSON redacts a json.RawMessage as the document it holds, so that the
+// key rule reaches its fields; one that does not parse is scanned as text.
+func (w *walker) rawJSON(rv reflect.Value, depth int) (slog.Value, bool) {
+	b := rv.Bytes()
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil || dec.More() {
+		if s, ok := w.rd.str(string(b)); ok {
+			return slog.StringValue(s), true
+		}
+		return slog.Value{}, false
 	}
-	return orig, false
+	return w.rd.anyValue(slog.AnyValue(doc), depth+1)
 }
 
 func (w *walker) enter(p uintptr) (cycle bool) {
@@ -563,102 +627,123 @@ func isScalar(k reflect.Kind) bool {
 	return false
 }
 
+// child returns the redacted form of a field, map entry or element, and
+// whether it differs from fv.
+func (w *walker) child(fv reflect.Value, secret bool, depth int) (slog.Value, bool) {
+	if secret && fv.IsValid() && !fv.IsZero() {
+		return slog.StringValue(w.rd.marker), true
+	}
+	return w.walk(fv, depth+1)
+}
+
+// raw is the unchanged fv as a member of a rewritten group. A LogValuer
+// there would be resolved by the handler, unlike one nested in a value, so
+// it is resolved and redacted here.
+func (w *walker) raw(fv reflect.Value, depth int) slog.Value {
+	if !fv.IsValid() || !fv.CanInterface() {
+		return slog.AnyValue(nil)
+	}
+	v := slog.AnyValue(fv.Interface())
+	if v.Kind() == slog.KindLogValuer {
+		v, _ = w.rd.value(v, false, depth+1)
+	}
+	return v
+}
+
 // structValue writes a struct holding a secret as a group of its exported
 // fields in declaration order, under their json names. Unexported fields
 // are checked too, because fmt (and so the text handler) prints them.
 func (w *walker) structValue(rv reflect.Value, depth int) (slog.Value, bool) {
 	fs := w.rd.info(rv.Type()).fields
-	dirty := false
-	for _, f := range fs {
-		fv := rv.Field(f.index)
-		if f.secret && !fv.IsZero() {
-			dirty = true
-			break
-		}
-		if _, changed := w.walk(fv, depth+1, slog.Value{}); changed {
-			dirty = true
-			break
+	var out []slog.Attr // nil until a field changes
+	add := func(f structField, fv reflect.Value, v slog.Value) {
+		if f.exported && !(f.omitEmpty && fv.IsZero()) {
+			out = append(out, slog.Attr{Key: f.name, Value: v})
 		}
 	}
-	if !dirty {
+	for i, f := range fs {
+		fv := rv.Field(f.index)
+		v, changed := w.child(fv, f.secret, depth)
+		if changed && out == nil {
+			out = make([]slog.Attr, 0, len(fs))
+			for _, g := range fs[:i] {
+				gv := rv.Field(g.index)
+				add(g, gv, w.raw(gv, depth))
+			}
+		}
+		if out != nil {
+			if !changed {
+				v = w.raw(fv, depth)
+			}
+			add(f, fv, v)
+		}
+	}
+	if out == nil {
 		return slog.Value{}, false
 	}
-	attrs := make([]slog.Attr, 0, len(fs))
-	for _, f := range fs {
-		fv := rv.Field(f.index)
-		if !f.exported || (f.omitEmpty && fv.IsZero()) {
-			continue
-		}
-		attrs = append(attrs, slog.Attr{Key: f.name, Value: w.field(fv, f.secret, depth)})
-	}
-	if len(attrs) == 0 {
+	if len(out) == 0 {
 		// The secret was in fields JSON does not write; an empty group
 		// would make the key vanish, and readers should see that something
 		// was removed.
 		return slog.StringValue(w.rd.marker), true
 	}
-	return slog.GroupValue(attrs...), true
-}
-
-// field returns the value to write for one field, map entry or element.
-func (w *walker) field(fv reflect.Value, secret bool, depth int) slog.Value {
-	if secret && !fv.IsZero() {
-		return slog.StringValue(w.rd.marker)
-	}
-	if r, changed := w.walk(fv, depth+1, slog.Value{}); changed {
-		return r
-	}
-	if !fv.IsValid() || !fv.CanInterface() {
-		return slog.AnyValue(nil)
-	}
-	return slog.AnyValue(fv.Interface())
+	return slog.GroupValue(out...), true
 }
 
 // mapValue writes a map holding a secret as a group, keys sorted as
 // encoding/json sorts them.
 func (w *walker) mapValue(rv reflect.Value, depth int) (slog.Value, bool) {
-	type entry struct {
-		key string
-		val reflect.Value
-	}
-	entries := make([]entry, 0, rv.Len())
+	attrs := make([]slog.Attr, 0, rv.Len())
 	dirty := false
 	for it := rv.MapRange(); it.Next(); {
-		k := fmt.Sprint(it.Key())
-		entries = append(entries, entry{k, it.Value()})
-		if !dirty {
-			if w.rd.secretKey(k) && !it.Value().IsZero() {
-				dirty = true
-			} else if _, changed := w.walk(it.Value(), depth+1, slog.Value{}); changed {
-				dirty = true
-			}
+		k := mapKey(it.Key())
+		mk, keyChanged := w.rd.str(k)
+		v, changed := w.child(it.Value(), w.rd.secretKey(k), depth)
+		if !changed {
+			v = w.raw(it.Value(), depth)
 		}
+		dirty = dirty || changed || keyChanged
+		attrs = append(attrs, slog.Attr{Key: mk, Value: v})
 	}
 	if !dirty {
 		return slog.Value{}, false
 	}
-	slices.SortFunc(entries, func(a, b entry) int { return strings.Compare(a.key, b.key) })
-	attrs := make([]slog.Attr, len(entries))
-	for i, e := range entries {
-		attrs[i] = slog.Attr{Key: e.key, Value: w.field(e.val, w.rd.secretKey(e.key), depth)}
-	}
+	slices.SortFunc(attrs, func(a, b slog.Attr) int { return strings.Compare(a.Key, b.Key) })
 	return slog.GroupValue(attrs...), true
+}
+
+func mapKey(k reflect.Value) string {
+	if k.Kind() == reflect.String {
+		return k.String()
+	}
+	if k.CanInterface() {
+		return fmt.Sprint(k.Interface())
+	}
+	return fmt.Sprint(k)
 }
 
 // listValue writes a slice or array holding a secret as a list of the
 // redacted elements; groups become maps, so JSON still has an array of
 // objects.
 func (w *walker) listValue(rv reflect.Value, depth int) (slog.Value, bool) {
-	dirty := false
-	for i := 0; i < rv.Len() && !dirty; i++ {
-		_, dirty = w.walk(rv.Index(i), depth+1, slog.Value{})
+	var out []any // nil until an element changes
+	for i := 0; i < rv.Len(); i++ {
+		v, changed := w.child(rv.Index(i), false, depth)
+		if changed && out == nil {
+			out = make([]any, 0, rv.Len())
+			for j := 0; j < i; j++ {
+				out = append(out, plain(w.raw(rv.Index(j), depth)))
+			}
+		}
+		if out != nil {
+			if !changed {
+				v = w.raw(rv.Index(i), depth)
+			}
+			out = append(out, plain(v))
+		}
 	}
-	if !dirty {
+	if out == nil {
 		return slog.Value{}, false
-	}
-	out := make([]any, rv.Len())
-	for i := range out {
-		out[i] = plain(w.field(rv.Index(i), false, depth))
 	}
 	return slog.AnyValue(out), true
 }
