@@ -1,19 +1,24 @@
 package audit_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/textproto"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/slogaudit/audit"
@@ -476,4 +481,530 @@ func ExampleHTTPOptions_logBody() {
 	handler.ServeHTTP(httptest.NewRecorder(), r)
 	// Output:
 	// {"level":"INFO","msg":"request end","event":"http.request.end","request_id":"req-9","http.request.method":"POST","url.path":"/fhir/Patient","client.address":"127.0.0.1","http.response.status_code":200,"http.response.body.size":0,"http.request.body":{"active":true,"resourceType":"Patient"},"http.request.body.size":40,"request_end":true}
+}
+
+// The examples below are the five audit logs this package was designed
+// from, each reached by configuration alone. Times and random ids change on
+// every run, so each example's inner handler writes a frozen clock
+// (scenarioNow) and drops or fixes what is random; a real program keeps
+// them.
+
+// scenarioNow is the frozen clock of the scenario examples.
+var scenarioNow = time.Date(2025, 10, 3, 17, 48, 22, 238_000_000, time.UTC)
+
+// scenarioDeployedApp is the context key of the flag a notebook server sets
+// on the context of a deployed app's sessions.
+type scenarioDeployedApp struct{}
+
+// scenarioSkipDeployed sits between the audit Handler and the JSON handler
+// and drops the code.evaluate records of deployed apps: their users did
+// not choose the code they run, someone deployed it after review, so only
+// regular sessions and app previews are audited. It looks at the record the
+// audit Handler wrote, where the event is a plain top-level string.
+type scenarioSkipDeployed struct{ slog.Handler }
+
+func (h scenarioSkipDeployed) Handle(ctx context.Context, r slog.Record) error {
+	if deployed, _ := ctx.Value(scenarioDeployedApp{}).(bool); deployed && scenarioEvent(r) == "code.evaluate" {
+		return nil
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h scenarioSkipDeployed) WithAttrs(as []slog.Attr) slog.Handler {
+	return scenarioSkipDeployed{h.Handler.WithAttrs(as)}
+}
+
+func (h scenarioSkipDeployed) WithGroup(name string) slog.Handler {
+	return scenarioSkipDeployed{h.Handler.WithGroup(name)}
+}
+
+// scenarioEvent returns the event name of a record written by an audit
+// Handler with the default EventKey.
+func scenarioEvent(r slog.Record) (event string) {
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == audit.EventKey {
+			event = a.Value.String()
+			return false
+		}
+		return true
+	})
+	return event
+}
+
+// A notebook server audits who ran which code (Livebook). The record keeps
+// the human message old log consumers parse, rendered from the structured
+// fields, while new consumers read the fields; the session's users are a
+// list of identities. Only regular sessions and app previews are audited:
+// the server marks deployed apps' contexts, and a small filter in front of
+// the JSON handler drops their evaluations, so the evaluator logs every
+// evaluation the same way.
+func Example_notebookEvaluation() {
+	livebook := func(groups []string, a slog.Attr) slog.Attr {
+		if len(groups) > 0 {
+			return a
+		}
+		switch a.Key {
+		case slog.TimeKey:
+			return slog.String("time", scenarioNow.Format("2006-01-02T15:04:05.000Z07:00")) // a.Value.Time() in a real program
+		case slog.MessageKey:
+			return slog.Attr{Key: "message", Value: a.Value}
+		case slog.LevelKey:
+			return slog.String("severity", strings.ToLower(a.Value.String()))
+		case audit.EventIDKey:
+			return slog.Attr{}
+		}
+		return a
+	}
+	inner := scenarioSkipDeployed{slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{ReplaceAttr: livebook})}
+	logger := slog.New(audit.NewHandler(inner, &audit.Options{
+		Legacy: []audit.Legacy{{
+			Event: "code.evaluate",
+			Fields: []audit.LegacyField{
+				{Key: "session_mode", Label: "Session mode"},
+				{Key: "code", Label: "Code", Quote: true},
+			},
+		}},
+	}))
+
+	type session struct {
+		ctx   context.Context // the deployed flag is set here, once, when the session starts
+		mode  string
+		users []audit.Identity
+	}
+	evaluate := func(s session, code string) {
+		logger.InfoContext(s.ctx, "Evaluating code", audit.Event("code.evaluate"),
+			slog.Any("users", s.users), "session_mode", s.mode, "code", code)
+	}
+
+	bg := context.Background()
+	deployed := context.WithValue(bg, scenarioDeployedApp{}, true)
+	mira := audit.Identity{ID: "1", Name: "Mira Tanaka", Email: "mira@example.org"}
+	teo := audit.Identity{ID: "2", Name: "Teo Lindqvist"}
+
+	evaluate(session{ctx: bg, mode: "default", users: []audit.Identity{mira, teo}}, "7 + 13")
+	evaluate(session{ctx: bg, mode: "app", users: []audit.Identity{mira}}, `Kino.Input.text("Name")`)      // app preview
+	evaluate(session{ctx: deployed, mode: "app", users: []audit.Identity{teo}}, `Kino.Input.text("Name")`) // deployed app: not audited
+
+	// Output:
+	// {"time":"2025-10-03T17:48:22.238Z","severity":"info","message":"Evaluating code\n  Session mode: default\n  Code: \"7 + 13\"","event":"code.evaluate","users":[{"id":"1","name":"Mira Tanaka","email":"mira@example.org"},{"id":"2","name":"Teo Lindqvist"}],"session_mode":"default","code":"7 + 13"}
+	// {"time":"2025-10-03T17:48:22.238Z","severity":"info","message":"Evaluating code\n  Session mode: app\n  Code: \"Kino.Input.text(\\\"Name\\\")\"","event":"code.evaluate","users":[{"id":"1","name":"Mira Tanaka","email":"mira@example.org"}],"session_mode":"app","code":"Kino.Input.text(\"Name\")"}
+}
+
+// A notebook server audits each execute_request (Jupyter): who ran it,
+// what code (never its output), the kernel and a UTC ISO 8601 timestamp.
+// The server's own user is an opaque id; the oauth2-proxy in front of it,
+// on the same host, says who that is, and is believed only from loopback.
+func Example_cellExecution() {
+	cest := time.FixedZone("CEST", 2*60*60) // a server clock that is not in UTC
+	jupyter := func(groups []string, a slog.Attr) slog.Attr {
+		if len(groups) > 0 {
+			return a
+		}
+		switch a.Key {
+		case slog.TimeKey:
+			t := scenarioNow.In(cest) // a.Value.Time() in a real program
+			return slog.String("timestamp", t.UTC().Format(time.RFC3339Nano))
+		case audit.EventIDKey:
+			return slog.Attr{}
+		}
+		return a
+	}
+	logger := slog.New(audit.NewHandler(
+		slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{ReplaceAttr: jupyter}),
+		&audit.Options{IdentityKey: "who"}))
+	opts := &audit.HTTPOptions{TrustedProxies: audit.Loopback()}
+
+	// handleIncoming stands for the server's websocket handler of kernel
+	// channels, where client messages are parsed before they are routed to
+	// the kernel. Replies and outputs come from the kernel and never pass
+	// here.
+	handleIncoming := func(r *http.Request, username, kernelID string, raw []byte) {
+		var msg struct {
+			Header struct {
+				MsgType string `json:"msg_type"`
+			} `json:"header"`
+			Content struct {
+				Code string `json:"code"`
+			} `json:"content"`
+		}
+		if json.Unmarshal(raw, &msg) != nil || msg.Header.MsgType != "execute_request" {
+			return
+		}
+		who := audit.RequestIdentity(r, audit.Identity{Name: username}, opts)
+		ctx := audit.WithIdentity(r.Context(), who)
+		logger.InfoContext(ctx, "execute_request", audit.Event("cell.execute"),
+			"kernel_id", kernelID, "what", msg.Content.Code)
+	}
+
+	const kernel = "5e0f8a52-8d1c-4b6e-9c41-0d2b7e3f6a19"
+	user := "3f2b8c1d9e4a4b7c8d6e5f4a3b2c1d0e" // made up by the server for a token login
+	for _, peer := range []string{"127.0.0.1:52114", "192.0.2.80:52114"} {
+		r := httptest.NewRequest("GET", "/api/kernels/"+kernel+"/channels", nil)
+		r.RemoteAddr = peer
+		r.Header.Set("X-Auth-Request-User", "nadia")
+		r.Header.Set("X-Auth-Request-Email", "nadia@example.org")
+		handleIncoming(r, user, kernel, []byte(`{"header":{"msg_type":"kernel_info_request"},"content":{}}`))
+		handleIncoming(r, user, kernel, []byte(`{"header":{"msg_type":"execute_request"},"content":{"code":"df = load(\"cohort.parquet\")\ndf.head()"}}`))
+	}
+
+	// Output:
+	// {"timestamp":"2025-10-03T17:48:22.238Z","level":"INFO","msg":"execute_request","event":"cell.execute","who":{"id":"3f2b8c1d9e4a4b7c8d6e5f4a3b2c1d0e","name":"nadia","email":"nadia@example.org","kind":"web"},"kernel_id":"5e0f8a52-8d1c-4b6e-9c41-0d2b7e3f6a19","what":"df = load(\"cohort.parquet\")\ndf.head()"}
+	// {"timestamp":"2025-10-03T17:48:22.238Z","level":"INFO","msg":"execute_request","event":"cell.execute","who":{"name":"3f2b8c1d9e4a4b7c8d6e5f4a3b2c1d0e","kind":"web"},"kernel_id":"5e0f8a52-8d1c-4b6e-9c41-0d2b7e3f6a19","what":"df = load(\"cohort.parquet\")\ndf.head()"}
+}
+
+// scenarioUpload returns a multipart upload of one file with its content
+// type, and the other form fields.
+func scenarioUpload(name, ctype, content string, fields ...string) (body *bytes.Buffer, formType string) {
+	body = new(bytes.Buffer)
+	mw := multipart.NewWriter(body)
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="file"; filename=%q`, name))
+	h.Set("Content-Type", ctype)
+	part, _ := mw.CreatePart(h)
+	io.WriteString(part, content)
+	for i := 0; i+1 < len(fields); i += 2 {
+		mw.WriteField(fields[i], fields[i+1])
+	}
+	mw.Close()
+	return body, mw.FormDataContentType()
+}
+
+// A file service logs upload, delete and list events (the structlog
+// tutorial): specific event names, file metadata, the request's address and
+// user agent under the tutorial's names (a per-field override of the
+// preset), error details as fields, and never the password of the upload
+// form. Middleware binds the request metadata once; every event of the
+// request carries it, and its end event records the outcome.
+func Example_fileService() {
+	fields := audit.DefaultFields()
+	fields.ClientAddress, fields.UserAgent = "ip_address", "user_agent"
+
+	structlog := func(groups []string, a slog.Attr) slog.Attr {
+		if len(groups) > 0 {
+			return a
+		}
+		switch a.Key {
+		case slog.TimeKey:
+			return slog.String("timestamp", scenarioNow.Format("2006-01-02T15:04:05.000Z07:00")) // a.Value.Time() in a real program
+		case slog.LevelKey:
+			return slog.String("level", strings.ToLower(a.Value.String()))
+		case audit.EventIDKey, audit.DurationKey:
+			return slog.Attr{}
+		}
+		return a
+	}
+	logger := slog.New(audit.NewHandler(
+		slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{ReplaceAttr: structlog}),
+		&audit.Options{Fields: fields}))
+
+	files := map[string]int64{}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /files", func(w http.ResponseWriter, r *http.Request) {
+		f, fh, err := r.FormFile("file")
+		if err != nil {
+			http.Error(w, "no file", http.StatusBadRequest)
+			return
+		}
+		f.Close()
+		files[fh.Filename] = fh.Size
+		// The form's other fields, as sent: the handler redacts the
+		// password by its key.
+		logger.InfoContext(r.Context(), "File uploaded", audit.Event("file_uploaded"),
+			"filename", fh.Filename, "file_size_bytes", fh.Size,
+			"content_type", fh.Header.Get("Content-Type"), "form", r.MultipartForm.Value)
+		w.WriteHeader(http.StatusCreated)
+	})
+	mux.HandleFunc("GET /files", func(w http.ResponseWriter, r *http.Request) {
+		logger.InfoContext(r.Context(), "Files listed", audit.Event("files_listed"), "count", len(files))
+		json.NewEncoder(w).Encode(files)
+	})
+	mux.HandleFunc("DELETE /files/{name}", func(w http.ResponseWriter, r *http.Request) {
+		name := r.PathValue("name")
+		if _, ok := files[name]; !ok {
+			err := &fs.PathError{Op: "remove", Path: name, Err: fs.ErrNotExist}
+			logger.WarnContext(r.Context(), "File delete failed", audit.Event("file_delete_failed"),
+				"filename", name, slog.Group("error", "type", fmt.Sprintf("%T", err), "message", err.Error()))
+			http.Error(w, "not found", http.StatusNotFound)
+			return
+		}
+		delete(files, name)
+		logger.InfoContext(r.Context(), "File deleted", audit.Event("file_deleted"), "filename", name)
+		w.WriteHeader(http.StatusNoContent)
+	})
+	handler := audit.Middleware(mux, &audit.HTTPOptions{
+		TrustedProxies: audit.Loopback(), // the reverse proxy in front of the service
+		Logger:         logger,
+		Fields:         fields,
+		Authenticated: func(r *http.Request) (audit.Identity, bool) {
+			return audit.Identity{ID: "u-17", Name: "ines"}, true // from the session cookie
+		},
+	})
+
+	send := func(method, path, requestID string, body io.Reader, ctype string) {
+		r := httptest.NewRequest(method, path, body)
+		r.RemoteAddr = "127.0.0.1:40112"
+		r.Header.Set("X-Forwarded-For", "192.168.1.1")
+		r.Header.Set("X-Request-Id", requestID)
+		r.Header.Set("User-Agent", "Mozilla/5.0")
+		if ctype != "" {
+			r.Header.Set("Content-Type", ctype)
+		}
+		handler.ServeHTTP(httptest.NewRecorder(), r)
+	}
+	body, ctype := scenarioUpload("example.txt", "text/plain", strings.Repeat("x", 12345),
+		"description", "Q3 figures", "password", "correct horse")
+	send("POST", "/files", "req-1", body, ctype)
+	send("GET", "/files", "req-2", nil, "")
+	send("DELETE", "/files/missing.txt", "req-3", nil, "")
+
+	// Output:
+	// {"timestamp":"2025-10-03T17:48:22.238Z","level":"info","msg":"File uploaded","event":"file_uploaded","user":{"id":"u-17","name":"ines","kind":"web"},"request_id":"req-1","http.request.method":"POST","url.path":"/files","ip_address":"192.168.1.1","user_agent":"Mozilla/5.0","filename":"example.txt","file_size_bytes":12345,"content_type":"text/plain","form":{"description":["Q3 figures"],"password":"[REDACTED]"}}
+	// {"timestamp":"2025-10-03T17:48:22.238Z","level":"info","msg":"request end","event":"http.request.end","user":{"id":"u-17","name":"ines","kind":"web"},"request_id":"req-1","http.request.method":"POST","url.path":"/files","ip_address":"192.168.1.1","user_agent":"Mozilla/5.0","http.response.status_code":201,"http.response.body.size":0,"request_end":true}
+	// {"timestamp":"2025-10-03T17:48:22.238Z","level":"info","msg":"Files listed","event":"files_listed","user":{"id":"u-17","name":"ines","kind":"web"},"request_id":"req-2","http.request.method":"GET","url.path":"/files","ip_address":"192.168.1.1","user_agent":"Mozilla/5.0","count":1}
+	// {"timestamp":"2025-10-03T17:48:22.238Z","level":"info","msg":"request end","event":"http.request.end","user":{"id":"u-17","name":"ines","kind":"web"},"request_id":"req-2","http.request.method":"GET","url.path":"/files","ip_address":"192.168.1.1","user_agent":"Mozilla/5.0","http.response.status_code":200,"http.response.body.size":22,"request_end":true}
+	// {"timestamp":"2025-10-03T17:48:22.238Z","level":"warn","msg":"File delete failed","event":"file_delete_failed","user":{"id":"u-17","name":"ines","kind":"web"},"request_id":"req-3","http.request.method":"DELETE","url.path":"/files/missing.txt","ip_address":"192.168.1.1","user_agent":"Mozilla/5.0","filename":"missing.txt","error":{"type":"*fs.PathError","message":"remove missing.txt: file does not exist"}}
+	// {"timestamp":"2025-10-03T17:48:22.238Z","level":"info","msg":"request end","event":"http.request.end","user":{"id":"u-17","name":"ines","kind":"web"},"request_id":"req-3","http.request.method":"DELETE","url.path":"/files/missing.txt","ip_address":"192.168.1.1","user_agent":"Mozilla/5.0","http.response.status_code":404,"http.response.body.size":10,"request_end":true}
+}
+
+// scenarioAuthor binds the actor of the identity platform's log format:
+// author_id (null when the actor has none, as for a scheduled job) and
+// author_type, the Kind of id ("web", "cli" or "cron").
+//
+// The format writes the actor as two flat keys, where a Handler writes a
+// bound Identity as one group; so the actor is bound as two plain
+// attributes, and the audit package's Kind constants keep their values the
+// same everywhere.
+func scenarioAuthor(ctx context.Context, id audit.Identity) context.Context {
+	var authorID any
+	if id.ID != "" {
+		authorID = id.ID
+	}
+	return audit.With(ctx, "author_id", authorID, "author_type", id.Kind)
+}
+
+// An identity platform's login flow (Laravel and monolog): a channel, the
+// actor as author_id and author_type for web requests, console commands
+// and scheduled jobs, the entity_* record changed and the logic_* record
+// that decided it. The code still writes the old keys log_event_type and
+// log_class; during the transition the handler writes them under both the
+// new names (message_slug, class) and the old ones, and says once which
+// call sites still use them.
+func Example_loginFlow() {
+	monolog := func(groups []string, a slog.Attr) slog.Attr {
+		if len(groups) > 0 {
+			return a
+		}
+		switch a.Key {
+		case slog.TimeKey:
+			return slog.String("timestamp", scenarioNow.Format(time.DateTime)) // a.Value.Time() in a real program
+		case slog.MessageKey:
+			return slog.Attr{Key: "message", Value: a.Value}
+		}
+		return a
+	}
+	var told sync.Map
+	logger := slog.New(audit.NewHandler(
+		slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{ReplaceAttr: monolog}),
+		&audit.Options{
+			Renames: []audit.Rename{
+				{Old: "log_event_type", New: "message_slug"},
+				{Old: "log_class", New: "class"},
+			},
+			// Reports come once per call site as the runtime sees it, and
+			// a helper inlined at several places is several sites; the
+			// migration dashboard wants one line per line of source.
+			OnDeprecatedKey: func(r audit.Rename, site slog.Source) {
+				if _, dup := told.LoadOrStore(fmt.Sprint(r.Old, site.File, site.Line), true); !dup {
+					fmt.Printf("still writing %s: write %s\n", r.Old, r.New)
+				}
+			},
+		})).With("channel", "access-manager-auth")
+
+	// The application's one logging helper, as Log::channel(...)->info(...)
+	// is in the original: a single call site writes the old keys.
+	info := func(ctx context.Context, msg string, args ...any) { logger.InfoContext(ctx, msg, args...) }
+
+	const (
+		tenant   = "4c1e2a90-5b7d-4f3e-8a61-2d9c0b7e5f13"
+		provider = "9a7b3c5d-1e2f-4a6b-8c9d-0e1f2a3b4c5d"
+		userID   = "b2e4f6a8-0c1d-4e3f-a5b6-c7d8e9f0a1b2"
+		groupID  = "e1d2c3b4-a596-4877-8695-a4b3c2d1e0f9"
+		ctrl     = `App\Http\Controllers\Auth\Okta\LoginController`
+	)
+
+	// A person signing in through the web.
+	web := audit.With(context.Background(), "ip_address", "198.51.100.23", "user_agent", "Mozilla/5.0 (X11; Linux x86_64)")
+	web = scenarioAuthor(web, audit.Identity{ID: userID, Kind: audit.KindWeb})
+	info(web, "User authentication successful",
+		"log_event_type", "auth-login-success", "log_class", ctrl, "method", "handleProviderCallback",
+		"entity_id", userID, "entity_type", "AuthUser", "entity_action", "authenticated",
+		"logic_id", provider, "logic_type", "AuthProvider",
+		"auth_tenant_id", tenant, "auth_provider_slug", "okta")
+
+	// An operator running an artisan command: what audit.CLIIdentity()
+	// returns, written out here because it differs from machine to machine.
+	cli := scenarioAuthor(context.Background(), audit.Identity{ID: "1001", Name: "oskar", Kind: audit.KindCLI})
+	info(cli, "Granted user access to group",
+		"log_event_type", "auth-group-user-created", "log_class", `App\Console\Commands\AuthGroupUserCreate`, "method", "handle",
+		"entity_id", groupID, "entity_type", "AuthGroupUser", "entity_action", "created",
+		"auth_tenant_id", tenant, "auth_group_slug", "user-baseline-group")
+
+	// A scheduled job, which has no author id.
+	cron := scenarioAuthor(context.Background(), audit.JobIdentity("auth:expire-accounts"))
+	info(cron, "User account locked after expiry",
+		"log_event_type", "auth-user-expired-locked", "log_class", `App\Jobs\ExpireAccounts`, "method", "handle",
+		"entity_id", userID, "entity_type", "AuthUser", "entity_action", "locked",
+		"auth_tenant_id", tenant)
+
+	// Output:
+	// still writing log_event_type: write message_slug
+	// still writing log_class: write class
+	// {"timestamp":"2025-10-03 17:48:22","level":"INFO","message":"User authentication successful","channel":"access-manager-auth","ip_address":"198.51.100.23","user_agent":"Mozilla/5.0 (X11; Linux x86_64)","author_id":"b2e4f6a8-0c1d-4e3f-a5b6-c7d8e9f0a1b2","author_type":"web","message_slug":"auth-login-success","log_event_type":"auth-login-success","class":"App\\Http\\Controllers\\Auth\\Okta\\LoginController","log_class":"App\\Http\\Controllers\\Auth\\Okta\\LoginController","method":"handleProviderCallback","entity_id":"b2e4f6a8-0c1d-4e3f-a5b6-c7d8e9f0a1b2","entity_type":"AuthUser","entity_action":"authenticated","logic_id":"9a7b3c5d-1e2f-4a6b-8c9d-0e1f2a3b4c5d","logic_type":"AuthProvider","auth_tenant_id":"4c1e2a90-5b7d-4f3e-8a61-2d9c0b7e5f13","auth_provider_slug":"okta"}
+	// {"timestamp":"2025-10-03 17:48:22","level":"INFO","message":"Granted user access to group","channel":"access-manager-auth","author_id":"1001","author_type":"cli","message_slug":"auth-group-user-created","log_event_type":"auth-group-user-created","class":"App\\Console\\Commands\\AuthGroupUserCreate","log_class":"App\\Console\\Commands\\AuthGroupUserCreate","method":"handle","entity_id":"e1d2c3b4-a596-4877-8695-a4b3c2d1e0f9","entity_type":"AuthGroupUser","entity_action":"created","auth_tenant_id":"4c1e2a90-5b7d-4f3e-8a61-2d9c0b7e5f13","auth_group_slug":"user-baseline-group"}
+	// {"timestamp":"2025-10-03 17:48:22","level":"INFO","message":"User account locked after expiry","channel":"access-manager-auth","author_id":null,"author_type":"cron","message_slug":"auth-user-expired-locked","log_event_type":"auth-user-expired-locked","class":"App\\Jobs\\ExpireAccounts","log_class":"App\\Jobs\\ExpireAccounts","method":"handle","entity_id":"b2e4f6a8-0c1d-4e3f-a5b6-c7d8e9f0a1b2","entity_type":"AuthUser","entity_action":"locked","auth_tenant_id":"4c1e2a90-5b7d-4f3e-8a61-2d9c0b7e5f13"}
+}
+
+// A health-data server's request log (Aidbox): NDJSON with short keys, a
+// start and an end event per request sharing its context id (ctx), the end
+// event flagged as the last of its context (ctx_end), durations in
+// milliseconds and the tenant. Key names come from a Fields value, given to
+// both the Handler and Middleware; the inner handler's ReplaceAttr does the
+// rest: ts and lvl, Aidbox's event names, the method in lower case, and no
+// response size, which Aidbox does not log.
+func Example_requestLifecycle() {
+	fields := audit.Fields{
+		Event: "ev", RequestID: "ctx", Method: "w_m", Path: "w_url", ClientAddress: "w_addr",
+		Status: "w_st", Duration: "d", RequestEnd: "ctx_end",
+	}
+	aidboxEvents := map[string]string{audit.RequestStartEvent: "w/req", audit.RequestEndEvent: "w/resp"}
+	aidbox := func(groups []string, a slog.Attr) slog.Attr {
+		if len(groups) > 0 {
+			return a
+		}
+		switch a.Key {
+		case slog.TimeKey:
+			return slog.String("ts", scenarioNow.Format(time.RFC3339)) // a.Value.Time().UTC() in a real program
+		case slog.LevelKey:
+			if l := a.Value.Any().(slog.Level); l != slog.LevelInfo { // lvl is left out for info
+				return slog.String("lvl", strings.ToLower(l.String()))
+			}
+			return slog.Attr{}
+		case slog.MessageKey:
+			if a.Value.String() == "" {
+				return slog.Attr{}
+			}
+		case "ev":
+			if ev, ok := aidboxEvents[a.Value.String()]; ok {
+				return slog.String("ev", ev)
+			}
+		case "w_m":
+			return slog.String("w_m", strings.ToLower(a.Value.String()))
+		case "d":
+			// Whole milliseconds, as Aidbox writes them. Durations change on
+			// every run, so this example writes 15 in place of
+			// int64(a.Value.Float64()).
+			return slog.Int64("d", 15)
+		case audit.ResponseSizeKey:
+			return slog.Attr{}
+		}
+		return a
+	}
+	logger := slog.New(audit.NewHandler(
+		slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{ReplaceAttr: aidbox}),
+		&audit.Options{Fields: fields, NoEventID: true})).With("w", "w3")
+
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		// ... the query runs ...
+		logger.InfoContext(r.Context(), "", audit.Event("db/q"),
+			"sql", `SELECT "patient".* FROM "patient" LIMIT ? OFFSET ?`, "db_prm", []string{"100", "0"},
+			"d", time.Since(start).Milliseconds())
+		io.WriteString(w, `{"resourceType":"Bundle"}`)
+	})
+	handler := audit.Middleware(app, &audit.HTTPOptions{
+		TrustedProxies: audit.Loopback(), // the load balancer's sidecar
+		Logger:         logger,
+		LogStart:       true,
+		Fields:         fields,
+	})
+	// The tenant (box) is known before the request is logged: bound to the
+	// context, it is in every record of the request.
+	tenants := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		box, _, _ := strings.Cut(r.Host, ".")
+		handler.ServeHTTP(w, r.WithContext(audit.With(r.Context(), "tn", box)))
+	})
+
+	r := httptest.NewRequest("GET", "http://westfield.aidbox.example/Patient", nil)
+	r.RemoteAddr = "127.0.0.1:48810"
+	r.Header.Set("X-Forwarded-For", "203.0.113.41")
+	r.Header.Set("X-Request-Id", "6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f")
+	tenants.ServeHTTP(httptest.NewRecorder(), r)
+
+	// Output:
+	// {"ts":"2025-10-03T17:48:22Z","msg":"request start","w":"w3","ev":"w/req","tn":"westfield","ctx":"6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f","w_m":"get","w_url":"/Patient","w_addr":"203.0.113.41"}
+	// {"ts":"2025-10-03T17:48:22Z","w":"w3","ev":"db/q","tn":"westfield","ctx":"6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f","w_m":"get","w_url":"/Patient","w_addr":"203.0.113.41","sql":"SELECT \"patient\".* FROM \"patient\" LIMIT ? OFFSET ?","db_prm":["100","0"],"d":15}
+	// {"ts":"2025-10-03T17:48:22Z","msg":"request end","w":"w3","ev":"w/resp","tn":"westfield","ctx":"6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f","w_m":"get","w_url":"/Patient","w_addr":"203.0.113.41","w_st":200,"d":15,"ctx_end":true}
+}
+
+// scenarioPresetLogger writes JSON lines without the time, the event id and
+// the request duration, which change on every run, to show which keys a
+// preset names.
+func scenarioPresetLogger(f audit.Fields) *slog.Logger {
+	drop := func(groups []string, a slog.Attr) slog.Attr {
+		if len(groups) == 0 && (a.Key == slog.TimeKey || a.Key == f.EventID || a.Key == f.Duration) {
+			return slog.Attr{}
+		}
+		return a
+	}
+	inner := slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{ReplaceAttr: drop})
+	return slog.New(audit.NewHandler(inner, &audit.Options{Fields: f}))
+}
+
+// scenarioPresetRequest sends one request through Middleware configured
+// with f, whose handler logs one event.
+func scenarioPresetRequest(f audit.Fields) {
+	logger := scenarioPresetLogger(f)
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		logger.InfoContext(r.Context(), "File deleted", audit.Event("file.delete"), "filename", "a.txt")
+		w.WriteHeader(http.StatusNoContent)
+	})
+	handler := audit.Middleware(app, &audit.HTTPOptions{
+		TrustedProxies: audit.Loopback(),
+		Logger:         logger,
+		Fields:         f,
+		Authenticated: func(*http.Request) (audit.Identity, bool) {
+			return audit.Identity{ID: "42", Name: "ada"}, true
+		},
+	})
+	r := httptest.NewRequest("DELETE", "/files/a.txt", nil)
+	r.RemoteAddr = "127.0.0.1:40112"
+	r.Header.Set("X-Forwarded-For", "203.0.113.7")
+	r.Header.Set("X-Request-Id", "req-7")
+	handler.ServeHTTP(httptest.NewRecorder(), r)
+}
+
+// OTelFields names the keys as OpenTelemetry's semantic conventions do, for
+// a collector that maps them without a transform. Give the same preset to
+// the Handler and to Middleware. (The event id and the duration, in
+// seconds under http.server.request.duration, are left out here because
+// they change on every run.)
+func ExampleOTelFields() {
+	scenarioPresetRequest(audit.OTelFields())
+	// Output:
+	// {"level":"INFO","msg":"File deleted","event.name":"file.delete","user":{"id":"42","name":"ada","kind":"web"},"request_id":"req-7","http.request.method":"DELETE","url.path":"/files/a.txt","client.address":"203.0.113.7","filename":"a.txt"}
+	// {"level":"INFO","msg":"request end","event.name":"http.request.end","user":{"id":"42","name":"ada","kind":"web"},"request_id":"req-7","http.request.method":"DELETE","url.path":"/files/a.txt","client.address":"203.0.113.7","http.response.status_code":204,"http.response.body.size":0,"request_end":true}
+}
+
+// ECSFields names the keys as the Elastic Common Schema does; a preset can
+// be changed field by field, here to keep the request id where an existing
+// dashboard looks for it. The end event says event.outcome. (The event id
+// and the duration, in nanoseconds under event.duration, are left out here
+// because they change on every run.)
+func ExampleECSFields() {
+	f := audit.ECSFields()
+	f.RequestID = "transaction.id"
+	scenarioPresetRequest(f)
+	// Output:
+	// {"level":"INFO","msg":"File deleted","event.action":"file.delete","user":{"id":"42","name":"ada","kind":"web"},"transaction.id":"req-7","http.request.method":"DELETE","url.path":"/files/a.txt","source.ip":"203.0.113.7","filename":"a.txt"}
+	// {"level":"INFO","msg":"request end","event.action":"http.request.end","user":{"id":"42","name":"ada","kind":"web"},"transaction.id":"req-7","http.request.method":"DELETE","url.path":"/files/a.txt","source.ip":"203.0.113.7","http.response.status_code":204,"http.response.body.bytes":0,"event.outcome":"success","request_end":true}
 }
