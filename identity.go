@@ -787,7 +787,7 @@ func (t *bodyTap) attr(key, ctype string) (slog.Attr, bool) {
 
 // looksLikeForm reports whether b reads as name=value pairs.
 func looksLikeForm(b []byte) bool {
-	return bytes.IndexByte(b, '=') > 0 && bytes.IndexAny(b, " \t\r\n") < 0
+	return bytes.IndexByte(b, '=') > 0 && !bytes.ContainsAny(b, " \t\r\n")
 }
 
 // multipartAttr decodes the fields of a multipart form: values of ordinary
