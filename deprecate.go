@@ -84,7 +84,7 @@ const (
 // A key is compared whole; a dotted key such as "enduser.id" matches the
 // attribute with that literal key.
 type Rename struct {
-	Old, New string
+	Old, New string // the key callers write, and the key it becomes
 	// Phase is the phase until Until. The zero Phase is RenameBoth.
 	Phase RenamePhase
 	// Until, if not zero, ends the RenameBoth phase on its own: records
