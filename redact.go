@@ -774,10 +774,11 @@ func plain(v slog.Value) any {
 // private key, is kept so that the log stays readable.
 //
 // The scan is a single pass over s, linear in len(s) on any input. Every
-// shape is anchored on a byte of its fixed part, and the exact matcher of a
-// shape runs only at those bytes. Matchers run independently of each other
-// and their results are merged, so a secret is never hidden from its own
-// matcher by an overlapping match of another shape ("Bearer <JWT>").
+// shape is anchored on two adjacent bytes of its fixed part, and the exact
+// matcher of a shape runs only where they occur. Matchers run independently
+// of each other and their results are merged, so a secret is never hidden
+// from its own matcher by an overlapping match of another shape
+// ("Bearer <JWT>").
 func maskSecrets(s, marker string) (string, bool) {
 	if len(s) < minSecretLen {
 		return s, false
@@ -787,8 +788,9 @@ func maskSecrets(s, marker string) (string, bool) {
 	// there the cost of the loop is the cost of maskSecrets.
 	i := 1
 	for ; i+3 < len(s); i += 4 {
-		if pairFirst[s[i-1]]&pairSecond[s[i]]|pairFirst[s[i]]&pairSecond[s[i+1]]|
-			pairFirst[s[i+1]]&pairSecond[s[i+2]]|pairFirst[s[i+2]]&pairSecond[s[i+3]] != 0 {
+		p := s[i-1 : i+4]
+		if pairFirst[p[0]]&pairSecond[p[1]]|pairFirst[p[1]]&pairSecond[p[2]]|
+			pairFirst[p[2]]&pairSecond[p[3]]|pairFirst[p[3]]&pairSecond[p[4]] != 0 {
 			for j := i; j < i+4; j++ {
 				m.matchPair(j - 1)
 			}
@@ -813,7 +815,7 @@ const minSecretLen = 6
 const (
 	awsKeyLen       = 20 // prefix and 16 base32 characters, exactly
 	githubTokenMin  = 36
-	githubPATMin    = 22
+	githubPATMin    = 82 // the published length; shorter runs are identifiers such as github_pat_expiry_days
 	gitlabTokenMin  = 20
 	slackTokenMin   = 10
 	slackWebhookMin = 20
@@ -846,6 +848,7 @@ const (
 	pairQuery                         // "?X", "&s", ... of signed query keys
 	pairBearer                        // "Be", "ba", ... of Bearer and Basic
 	pairToken                         // "To", "to", ... of Token
+	pairDSN                           // "@t" of "@tcp(", "@u" of "@unix("
 )
 
 var pairFirst = [256]uint16{
@@ -865,12 +868,16 @@ var pairFirst = [256]uint16{
 	'.': pairDot,
 	'?': pairQuery,
 	'&': pairQuery,
+	'#': pairQuery, // a fragment's parameters: #access_token=...
+	'6': pairQuery, // of "\u0026", an '&' escaped in JSON
+	';': pairQuery, // of "&amp;", an '&' escaped in HTML
+	'@': pairDSN,
 	'B': pairBearer,
 	'T': pairToken,
 	't': pairToken,
 }
 
-var pairSecond = [256]uint16{
+var pairSecond = withQueryKeys([256]uint16{
 	'K': pairAWS,
 	'S': pairAWS | pairQuery,
 	'B': pairAWS | pairPEMOrURL,
@@ -889,6 +896,20 @@ var pairSecond = [256]uint16{
 	'A': pairBearer | pairQuery,
 	'X': pairQuery,
 	'x': pairQuery,
+})
+
+// withQueryKeys marks every letter as a second byte of a query anchor: it
+// is the first byte of the key, and any key can be secret by name
+// (access_token, password), not only the signed-URL ones. The '@' of a
+// MySQL DSN is followed by "tcp(" or "unix(".
+func withQueryKeys(t [256]uint16) [256]uint16 {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] |= pairQuery
+		t[c-'a'+'A'] |= pairQuery
+	}
+	t['t'] |= pairDSN
+	t['u'] |= pairDSN
+	return t
 }
 
 // A shape is a kind of secret.
@@ -908,6 +929,7 @@ const (
 	urlCredential
 	queryCredential
 	authCredential
+	dsnPassword
 	numShapes
 )
 
@@ -969,6 +991,9 @@ func (m *masker) matchPair(i int) {
 	if hit&(pairBearer|pairToken) != 0 {
 		m.try(authCredential, i, i, authCredentialAt)
 	}
+	if hit&pairDSN != 0 {
+		m.try(dsnPassword, i, i, dsnPasswordAt)
+	}
 }
 
 // try records the value that match finds at start, unless the anchor lies
@@ -982,26 +1007,24 @@ func (m *masker) try(k shape, anchor, start int, match func(s string, i int) spa
 		return
 	}
 	m.done[k] = v.end
-	if m.alreadyMasked(k, m.s[v.start:v.end]) {
+	if m.alreadyMasked(k, v) {
 		return
+	}
+	if m.spans == nil {
+		m.spans = make([]span, 0, 8) // one allocation for typical log lines
 	}
 	m.spans = append(m.spans, v)
 }
 
-// alreadyMasked reports whether value is the output of an earlier call
-// rather than a secret, which keeps masking idempotent. The open-ended
-// values of URLs can take up a marker together with the bytes around it
-// when neighbouring values were merged, so for them containing the marker
-// is enough.
-func (m *masker) alreadyMasked(k shape, value string) bool {
-	switch {
-	case m.marker == "":
+// alreadyMasked reports whether the value v is the output of an earlier
+// call rather than a secret, which keeps masking idempotent.
+func (m *masker) alreadyMasked(k shape, v span) bool {
+	if m.marker == "" {
 		return false
-	case k == urlCredential || k == queryCredential:
-		return strings.Contains(value, m.marker)
-	default:
-		return value == m.marker
 	}
+	// Only a value that is nothing but markers: a password that merely
+	// holds the marker text ("[REDACTED]x") is still a password.
+	return strings.ReplaceAll(m.s[v.start:v.end], m.marker, "") == ""
 }
 
 // replace returns s with each maximal union of overlapping or adjacent
@@ -1101,7 +1124,11 @@ func stripeKeyAt(s string, i int) span {
 	}
 	switch t[2:8] {
 	case "_test_", "_live_", "_prod_":
-		return runAtLeast(s, i, i+len("sk_test_"), stripeKeyMin, isAlnum)
+		v := runAtLeast(s, i, i+len("sk_test_"), stripeKeyMin, isAlnum)
+		if v.empty() || !looksGenerated(s[i+len("sk_test_"):v.end]) {
+			return span{} // sk_test_environment_name is a name
+		}
+		return v
 	}
 	return span{}
 }
@@ -1119,7 +1146,11 @@ func gitlabTokenAt(s string, i int) span {
 	if !strings.HasPrefix(s[i:], "glpat-") {
 		return span{}
 	}
-	return runAtLeast(s, i, i+len("glpat-"), gitlabTokenMin, isWordOrDash)
+	v := runAtLeast(s, i, i+len("glpat-"), gitlabTokenMin, isWordOrDash)
+	if v.empty() || !looksGenerated(s[i+len("glpat-"):v.end]) {
+		return span{} // glpat-rotation-policy-enabled is a setting's name
+	}
+	return v
 }
 
 // slackTokenAt matches a Slack token. Bot, user and the other kinds differ
@@ -1152,8 +1183,9 @@ func slackWebhookAt(s string, i int) span {
 
 // jwtAt matches a JSON Web Token around the dot at s[dot]: a header and a
 // payload, both base64url JSON objects, and a signature that may be empty
-// (alg "none"). The header is found by looking back from the dot, since
-// its first byte is too common to anchor on.
+// (alg "none"). It is anchored on the dot before the payload, as ".e" is
+// rarer in text than the "ey" a header starts with; the header is found by
+// looking back from the dot.
 func jwtAt(s string, dot int) span {
 	if !hasJSONPrefix(s[dot+1:]) {
 		return span{}
@@ -1236,28 +1268,91 @@ func urlCredentialAt(s string, i int) span {
 	// userinfo: passwords are often written with a bare '@'.
 	at := strings.LastIndexByte(s[start:runEnd(s, start, inAuthority)], '@')
 	if at <= 0 {
-		return span{}
+		return unencodedPasswordAt(s, start)
 	}
 	end := start + at
 	if c := strings.IndexByte(s[start:end], ':'); c >= 0 {
 		return span{start + c + 1, end}
 	}
-	if isLoginScheme(s[:i]) {
+	// A bare userinfo is a login name (https://ada@example.com,
+	// ssh://git@host), unless it looks machine-made: a token used as the
+	// userinfo (https://<token>@github.com).
+	if isLoginScheme(s[:i]) || !looksGenerated(s[start:end]) {
 		return span{}
 	}
 	return span{start, end}
 }
 
+// unencodedPasswordAt matches a password holding an unencoded '/', '?' or
+// '#', which ends the authority early (postgres://admin:pa/ss@db): with
+// "user:" before any of them, and an '@' and a host later in the same
+// token, the password runs to that '@'. A port followed by a path
+// (host:8080/@scope/pkg) is not a password.
+func unencodedPasswordAt(s string, start int) span {
+	tokenEnd := runEnd(s, start, inURLToken)
+	at := strings.LastIndexByte(s[start:tokenEnd], '@')
+	if at <= 0 || start+at+1 >= tokenEnd || !isHostStart(s[start+at+1]) {
+		return span{}
+	}
+	userinfo := s[start : start+at]
+	c := strings.IndexByte(userinfo, ':')
+	if c < 0 || strings.ContainsAny(userinfo[:c], "/?#@") || c+1 == len(userinfo) {
+		return span{}
+	}
+	pass := userinfo[c+1:]
+	if d := runEnd(pass, 0, isDigit); d > 0 && d < len(pass) && strings.IndexByte("/?#", pass[d]) >= 0 {
+		return span{}
+	}
+	return span{start + c + 1, start + at}
+}
+
+func inURLToken(c byte) bool {
+	switch c {
+	case '"', '\'', '<', '>', '`', '\\', 0x7f:
+		return false
+	}
+	return c > ' '
+}
+
+func isHostStart(c byte) bool { return isAlnum(c) || c == '[' }
+
+// dsnPasswordAt matches the password of a Go MySQL driver DSN,
+// user:password@tcp(host:port)/db or @unix(socket), whose '@' is at s[i].
+func dsnPasswordAt(s string, i int) span {
+	if !strings.HasPrefix(s[i:], "@tcp(") && !strings.HasPrefix(s[i:], "@unix(") {
+		return span{}
+	}
+	start := runStart(s, i, inDSNUserinfo)
+	c := strings.IndexByte(s[start:i], ':')
+	if c < 0 || start+c+1 == i {
+		return span{}
+	}
+	return span{start + c + 1, i}
+}
+
+func inDSNUserinfo(c byte) bool {
+	switch c {
+	case '"', '\'', '<', '>', '`', '=', ',', ';', '(', ')':
+		return false
+	}
+	return c > ' ' && c != 0x7f
+}
+
 // loginSchemes are the URL schemes whose userinfo without a password is a
 // login name, not a credential: ssh://git@github.com/org/repo.
-var loginSchemes = [...]string{"ssh", "git+ssh", "ssh+git", "sftp", "git"}
+var loginSchemes = [...]string{"ssh", "sftp", "git"}
 
 // isLoginScheme reports whether before, the text preceding "://", ends
-// with one of loginSchemes.
+// with one of loginSchemes as a word of its own, which also admits
+// compounds such as "git+ssh". Only the letters next to "://" are looked
+// at, so that masking a value before the scheme cannot change the answer.
 func isLoginScheme(before string) bool {
+	n := len(before)
+	for n > 0 && isLetter(before[n-1]) {
+		n--
+	}
 	for _, scheme := range loginSchemes {
-		n := len(before) - len(scheme)
-		if n >= 0 && strings.EqualFold(before[n:], scheme) && (n == 0 || !isSchemeChar(before[n-1])) {
+		if strings.EqualFold(before[n:], scheme) {
 			return true
 		}
 	}
@@ -1277,18 +1372,53 @@ var signedQueryKeys = [...]string{
 	"X-Goog-Credential",
 }
 
-const maxSignedQueryKey = len("X-Amz-Security-Token")
-
-// queryCredentialAt matches the value of a signed URL query parameter
-// whose '?' or '&' is at s[i].
+// queryCredentialAt matches the value of a query or fragment parameter
+// whose separator ('?', '&' or '#', or '&' escaped as "&amp;" in HTML or
+// "\u0026" in JSON) ends at s[i], when the key is one of a signed URL's or
+// is secret by the key rule (access_token, password).
 func queryCredentialAt(s string, i int) span {
+	switch s[i] {
+	case '?', '&', '#':
+	case ';':
+		if !strings.HasSuffix(s[:i+1], "&amp;") {
+			return span{}
+		}
+	case '6':
+		if !strings.HasSuffix(s[:i+1], "\\u0026") {
+			return span{}
+		}
+	default:
+		return span{}
+	}
 	k := i + 1
-	eq := strings.IndexByte(s[k:min(len(s), k+maxSignedQueryKey+1)], '=')
-	if eq < 0 || !isSignedQueryKey(s[k:k+eq]) {
+	eq := strings.IndexByte(s[k:min(len(s), k+maxQueryKey+1)], '=')
+	if eq <= 0 || !isSecretQueryKey(s[k:k+eq]) {
 		return span{}
 	}
 	start := k + eq + 1
 	return span{start, runEnd(s, start, inQueryValue)}
+}
+
+// maxQueryKey bounds the key looked at, keeping the scan linear.
+const maxQueryKey = 48
+
+// isSecretQueryKey reports whether a query key's value is a credential: a
+// signed URL's key, or a key the key rule calls secret.
+func isSecretQueryKey(key string) bool {
+	if isSignedQueryKey(key) {
+		return true
+	}
+	for i := 0; i < len(key); i++ {
+		if !isWord(key[i]) && key[i] != '-' && key[i] != '.' {
+			return false
+		}
+	}
+	for _, w := range secretWords {
+		if hasNormalizedSuffix(key, w) {
+			return true
+		}
+	}
+	return false
 }
 
 func isSignedQueryKey(key string) bool {
@@ -1312,10 +1442,10 @@ func authCredentialAt(s string, i int) span {
 		return span{}
 	}
 	j := i + n
-	if j == len(s) || !isBlank(s[j]) {
+	if j == len(s) || !isSpace(s[j]) {
 		return span{}
 	}
-	for j < len(s) && isBlank(s[j]) {
+	for j < len(s) && isSpace(s[j]) {
 		j++
 	}
 	end := runEnd(s, j, isTokenChar)
@@ -1330,6 +1460,9 @@ func authCredentialAt(s string, i int) span {
 func authSchemeLen(t string) int {
 	for _, scheme := range authSchemes {
 		if hasPrefixFold(t, scheme) {
+			if scheme == "token" && t[0] != 'T' {
+				return 0 // "unexpected token 0x7f3a2b1c" is prose; the scheme is written Token
+			}
 			return len(scheme)
 		}
 	}
@@ -1406,7 +1539,8 @@ func wordStart(s string, i int) bool { return i == 0 || !isWord(s[i-1]) }
 func isDigit(c byte) bool        { return '0' <= c && c <= '9' }
 func isUpper(c byte) bool        { return 'A' <= c && c <= 'Z' }
 func isLower(c byte) bool        { return 'a' <= c && c <= 'z' }
-func isAlnum(c byte) bool        { return isDigit(c) || isUpper(c) || isLower(c) }
+func isLetter(c byte) bool       { return isUpper(c) || isLower(c) }
+func isAlnum(c byte) bool        { return isDigit(c) || isLetter(c) }
 func isWord(c byte) bool         { return isAlnum(c) || c == '_' }
 func isWordOrDash(c byte) bool   { return isWord(c) || c == '-' } // also base64url
 func isHexByte(c byte) bool      { return isDigit(c) || 'a' <= c|0x20 && c|0x20 <= 'f' }
@@ -1446,9 +1580,11 @@ func inAuthority(c byte) bool {
 }
 
 // inQueryValue reports whether c may occur in a query value found in text.
+// A '?' is allowed in a query by RFC 3986 but never occurs unescaped in a
+// signed value; ending values there keeps the values of a string apart.
 func inQueryValue(c byte) bool {
 	switch c {
-	case '&', '#', '"', '\'', '<', '>', '`', 0x7f:
+	case '&', '?', '#', '"', '\'', '<', '>', '`', 0x7f:
 		return false
 	}
 	return c > ' '
