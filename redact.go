@@ -1004,6 +1004,10 @@ func (m *masker) try(k shape, anchor, start int, match func(s string, i int) spa
 	}
 	v := match(m.s, start)
 	if v.empty() {
+		// A matcher that looked at a run and turned it down returns the
+		// empty span at its end: later anchors inside the run would be
+		// turned down too, and rescanning it from each would be quadratic.
+		m.done[k] = max(m.done[k], v.end)
 		return
 	}
 	m.done[k] = v.end
@@ -1022,9 +1026,15 @@ func (m *masker) alreadyMasked(k shape, v span) bool {
 	if m.marker == "" {
 		return false
 	}
-	// Only a value that is nothing but markers: a password that merely
+	// Only a value that is markers and punctuation: a password that merely
 	// holds the marker text ("[REDACTED]x") is still a password.
-	return strings.ReplaceAll(m.s[v.start:v.end], m.marker, "") == ""
+	rest := strings.ReplaceAll(m.s[v.start:v.end], m.marker, "")
+	for i := 0; i < len(rest); i++ {
+		if isAlnum(rest[i]) || rest[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // replace returns s with each maximal union of overlapping or adjacent
@@ -1086,7 +1096,10 @@ func awsKeyAt(s string, i int) span {
 // recognised whatever precedes it. It looks at a bounded window only, as it
 // may be asked about the same bytes once per preceding AWS key.
 func gluedSecretAt(s string, i int) bool {
-	const window = len("ghp_") + githubTokenMin // the longest of the three
+	// Long enough for every prefixed token at its minimum length
+	// (github_pat_ needs 93 bytes) and for looksGenerated to see a digit;
+	// bounded, so that the scan stays linear.
+	const window = 256
 	w := s[:min(len(s), i+window)]
 	return !githubTokenAt(w, i).empty() ||
 		!gitlabTokenAt(w, i).empty() ||
@@ -1125,8 +1138,8 @@ func stripeKeyAt(s string, i int) span {
 	switch t[2:8] {
 	case "_test_", "_live_", "_prod_":
 		v := runAtLeast(s, i, i+len("sk_test_"), stripeKeyMin, isAlnum)
-		if v.empty() || !looksGenerated(s[i+len("sk_test_"):v.end]) {
-			return span{} // sk_test_environment_name is a name
+		if !v.empty() && !looksGenerated(s[i+len("sk_test_"):v.end]) {
+			return span{v.end, v.end} // sk_test_environment_name is a name
 		}
 		return v
 	}
@@ -1147,8 +1160,8 @@ func gitlabTokenAt(s string, i int) span {
 		return span{}
 	}
 	v := runAtLeast(s, i, i+len("glpat-"), gitlabTokenMin, isWordOrDash)
-	if v.empty() || !looksGenerated(s[i+len("glpat-"):v.end]) {
-		return span{} // glpat-rotation-policy-enabled is a setting's name
+	if !v.empty() && !looksGenerated(s[i+len("glpat-"):v.end]) {
+		return span{v.end, v.end} // glpat-rotation-policy-enabled is a setting's name
 	}
 	return v
 }
@@ -1289,7 +1302,15 @@ func urlCredentialAt(s string, i int) span {
 // token, the password runs to that '@'. A port followed by a path
 // (host:8080/@scope/pkg) is not a password.
 func unencodedPasswordAt(s string, start int) span {
-	tokenEnd := runEnd(s, start, inURLToken)
+	// "user:" and the start of the password must be in the authority:
+	// a cheap test that settles most "://" at once.
+	auth := s[start:runEnd(s, start, inAuthority)]
+	if c := strings.IndexByte(auth, ':'); c < 0 || c == len(auth)-1 {
+		return span{}
+	}
+	// The window is bounded so that the scan stays linear however many
+	// "://" a string holds; a userinfo is never this long.
+	tokenEnd := runEnd(s[:min(len(s), start+maxUserinfo)], start, inURLToken)
 	at := strings.LastIndexByte(s[start:tokenEnd], '@')
 	if at <= 0 || start+at+1 >= tokenEnd || !isHostStart(s[start+at+1]) {
 		return span{}
@@ -1300,11 +1321,18 @@ func unencodedPasswordAt(s string, start int) span {
 		return span{}
 	}
 	pass := userinfo[c+1:]
+	if strings.HasPrefix(pass, "//") {
+		return span{} // a scheme ("a://b://u:p@h"), not a password
+	}
 	if d := runEnd(pass, 0, isDigit); d > 0 && d < len(pass) && strings.IndexByte("/?#", pass[d]) >= 0 {
 		return span{}
 	}
 	return span{start + c + 1, start + at}
 }
+
+// maxUserinfo bounds the search for the '@' of a userinfo whose password
+// has an unencoded '/', '?' or '#'.
+const maxUserinfo = 256
 
 func inURLToken(c byte) bool {
 	switch c {
@@ -1322,7 +1350,7 @@ func dsnPasswordAt(s string, i int) span {
 	if !strings.HasPrefix(s[i:], "@tcp(") && !strings.HasPrefix(s[i:], "@unix(") {
 		return span{}
 	}
-	start := runStart(s, i, inDSNUserinfo)
+	start := max(runStart(s, i, inDSNUserinfo), i-maxUserinfo) // bounded, like unencodedPasswordAt
 	c := strings.IndexByte(s[start:i], ':')
 	if c < 0 || start+c+1 == i {
 		return span{}
@@ -1549,7 +1577,6 @@ func isSlackChar(c byte) bool    { return isAlnum(c) || c == '-' }
 func isWebhookChar(c byte) bool  { return isWordOrDash(c) || c == '+' || c == '/' }
 func isSchemeChar(c byte) bool   { return isAlnum(c) || c == '+' || c == '-' || c == '.' }
 func isPEMLabelChar(c byte) bool { return isWord(c) || c == ' ' }
-func isBlank(c byte) bool        { return c == ' ' || c == '\t' }
 
 func isSpace(c byte) bool {
 	switch c {
