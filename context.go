@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 )
 
 // ctxKey is the one context key of this package. A single key means a single
@@ -24,6 +25,17 @@ type binding struct {
 	// that the request's end event sees an identity bound inside the
 	// handler chain. clone carries the pointer.
 	req *request
+
+	// redacted caches the identity and attributes as redacted by the last
+	// Handler configuration that wrote this binding: a binding never
+	// changes, and the records of a request share it.
+	redacted atomic.Pointer[redactedBinding]
+}
+
+type redactedBinding struct {
+	c     *config
+	id    slog.Attr // the zero Attr when there is no identity to write
+	attrs []slog.Attr
 }
 
 func bindingFrom(ctx context.Context) *binding {
@@ -39,8 +51,7 @@ func (b *binding) clone() *binding {
 	if b == nil {
 		return &binding{}
 	}
-	b2 := *b
-	return &b2
+	return &binding{attrs: b.attrs, event: b.event, identity: b.identity, hasID: b.hasID, idValue: b.idValue, req: b.req}
 }
 
 // With returns a copy of ctx carrying the given attributes. Every record

@@ -112,6 +112,7 @@ func (r *Rename) phase(t time.Time) RenamePhase {
 type migration struct {
 	legacy  map[string]*Legacy
 	renames []Rename
+	keys    [64 * 256 / 64]uint64 // (length, first byte) of every old and new key
 	report  func(Rename, slog.Source)
 	// reportedPC and reported hold the (old key, pc) and (old key, file,
 	// line) pairs already reported.
@@ -123,6 +124,10 @@ func newMigration(opts *Options) *migration {
 		return nil
 	}
 	m := &migration{renames: append([]Rename(nil), opts.Renames...), report: opts.OnDeprecatedKey}
+	for _, r := range m.renames {
+		m.addKey(r.Old)
+		m.addKey(r.New)
+	}
 	if len(opts.Legacy) > 0 {
 		m.legacy = make(map[string]*Legacy, len(opts.Legacy))
 		for i := range opts.Legacy {
@@ -131,6 +136,24 @@ func newMigration(opts *Options) *migration {
 		}
 	}
 	return m
+}
+
+// mayRename reports whether key could be a key of a Rename, from its
+// length and first byte: one bitmap lookup that settles almost every key
+// of a record the migration does not concern.
+func (m *migration) mayRename(key string) bool {
+	if key == "" {
+		return false
+	}
+	i := (len(key)&63)<<8 | int(key[0])
+	return m.keys[i>>6]&(1<<(i&63)) != 0
+}
+
+func (m *migration) addKey(key string) {
+	if key != "" {
+		i := (len(key)&63)<<8 | int(key[0])
+		m.keys[i>>6] |= 1 << (i & 63)
+	}
 }
 
 // rename returns the Rename whose old key is key, or nil.
@@ -156,7 +179,7 @@ func (m *migration) renameTo(key string) *Rename {
 // hasOldKey reports whether a or an attribute inside it has a key of a
 // Rename, old or new (a new key may need its old copy).
 func (m *migration) hasOldKey(a slog.Attr) bool {
-	if m.rename(a.Key) != nil || m.renameTo(a.Key) != nil {
+	if m.mayRename(a.Key) && (m.rename(a.Key) != nil || m.renameTo(a.Key) != nil) {
 		return true
 	}
 	if a.Value.Kind() == slog.KindGroup {

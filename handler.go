@@ -402,20 +402,24 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 // an event marker, a secret, or a LogValuer to resolve before redaction.
 func (h *Handler) needsRewrite(r slog.Record) bool {
 	rd := h.c.red
-	if rd != nil {
-		if _, changed := rd.str(r.Message); changed {
-			return true
-		}
+	if rd != nil && rd.dirtyString(r.Message) {
+		return true
 	}
 	m := h.c.mig
 	found := false
 	r.Attrs(func(a slog.Attr) bool {
-		if _, ok := eventOf(a); ok {
-			found = true
-		} else if m != nil && m.hasOldKey(a) {
+		// Kind is a type switch; it is taken once per attribute.
+		k := a.Value.Kind()
+		if k == slog.KindAny {
+			if _, ok := a.Value.Any().(eventName); ok {
+				found = true
+				return false
+			}
+		}
+		if m != nil && m.hasOldKey(a) {
 			found = true
 		} else if rd != nil {
-			found = !rd.clean(a, h.secret)
+			found = !rd.clean(a, k, h.secret)
 		}
 		return !found
 	})
@@ -432,11 +436,47 @@ func (c *config) redact(a slog.Attr, inSecret bool) slog.Attr {
 	return a
 }
 
-// redactAll redacts attrs in place, the record's own attributes, which lie
-// inside the open groups.
-func (h *Handler) redactAll(attrs []slog.Attr) []slog.Attr {
+// bound returns the identity attribute and the attributes bound to b, each
+// redacted, and renamed when a migration is configured. Without one, the
+// result is cached on b for this Handler's configuration.
+func (h *Handler) bound(b *binding) (slog.Attr, []slog.Attr) {
+	if rb := b.redacted.Load(); rb != nil && rb.c == h.c {
+		return rb.id, rb.attrs
+	}
+	var id slog.Attr
+	if b.hasID && len(b.idValue.Group()) > 0 {
+		id = h.c.redact(slog.Attr{Key: h.c.identityKey, Value: b.idValue}, false)
+	}
+	if h.c.mig != nil {
+		// Renames depend on the record's time, and come before redaction:
+		// rewrite renames and redacts these attributes itself.
+		return id, b.attrs
+	}
+	attrs := b.attrs
+	if rd := h.c.red; rd != nil {
+		var out []slog.Attr // a copy from the first change on: b is shared
+		for i, a := range b.attrs {
+			r, changed := rd.attr(a, false)
+			if changed && out == nil {
+				out = slices.Clone(b.attrs)
+			}
+			if out != nil {
+				out[i] = r
+			}
+		}
+		if out != nil {
+			attrs = out
+		}
+	}
+	b.redacted.Store(&redactedBinding{c: h.c, id: id, attrs: attrs})
+	return id, attrs
+}
+
+// redactAll redacts attrs in place; inGroups says they lie inside the open
+// groups, as the record's own attributes do.
+func (h *Handler) redactAll(attrs []slog.Attr, inGroups bool) []slog.Attr {
 	for i := range attrs {
-		attrs[i] = h.c.redact(attrs[i], h.secret)
+		attrs[i] = h.c.redact(attrs[i], inGroups && h.secret)
 	}
 	return attrs
 }
@@ -461,9 +501,10 @@ func (h *Handler) rewrite(ctx context.Context, r slog.Record, b *binding, extra 
 		msg, _ = h.c.red.str(msg)
 		event, _ = h.c.red.str(event)
 	}
+	var idAttr slog.Attr
 	var ctxAttrs []slog.Attr
 	if b != nil {
-		ctxAttrs = b.attrs
+		idAttr, ctxAttrs = h.bound(b)
 	}
 	var legacy *Legacy
 	var legacyErr error
@@ -475,7 +516,7 @@ func (h *Handler) rewrite(ctx context.Context, r slog.Record, b *binding, extra 
 		if legacy != nil {
 			// Rendered before renaming: the fields name the keys the
 			// caller writes.
-			text := legacy.render(msg, h.redactAll(slices.Clone(own)))
+			text := legacy.render(msg, h.redactAll(slices.Clone(own), true))
 			if h.c.red != nil {
 				text, _ = h.c.red.str(text)
 			}
@@ -489,17 +530,17 @@ func (h *Handler) rewrite(ctx context.Context, r slog.Record, b *binding, extra 
 		}
 		own, _ = m.renameAttrs(own, r.Time, h.c.red, seen)
 		ctxAttrs, _ = m.renameAttrs(ctxAttrs, r.Time, h.c.red, seen)
+		ctxAttrs = h.redactAll(slices.Clone(ctxAttrs), false)
 	}
-	own = h.redactAll(own)
+	own = h.redactAll(own, true)
 
 	// The audit fields, each key once; taken knows the keys already written
 	// at the top level.
 	t := taken{h: h, own: own}
-	n := 3 + len(extra)
-	if b != nil {
-		n += len(b.attrs)
+	var fields []slog.Attr
+	if event != "" || idAttr.Key != "" || len(extra) > 0 || len(ctxAttrs) > 0 {
+		fields = make([]slog.Attr, 0, 2+len(extra)+len(ctxAttrs)+1)
 	}
-	fields := make([]slog.Attr, 0, n)
 	add := func(a slog.Attr) {
 		if !t.has(a.Key, fields) {
 			fields = append(fields, a)
@@ -511,14 +552,14 @@ func (h *Handler) rewrite(ctx context.Context, r slog.Record, b *binding, extra 
 			add(slog.String(h.c.eventIDKey, newEventID()))
 		}
 	}
-	if b != nil && b.hasID && len(b.idValue.Group()) > 0 {
-		add(h.c.redact(slog.Attr{Key: h.c.identityKey, Value: b.idValue}, false))
+	if idAttr.Key != "" {
+		add(idAttr)
 	}
 	for _, a := range extra {
 		add(h.c.redact(a, false))
 	}
 	for _, a := range ctxAttrs {
-		add(h.c.redact(a, false))
+		add(a)
 	}
 
 	r2 := slog.NewRecord(r.Time, r.Level, msg, r.PC)

@@ -912,6 +912,17 @@ func benchCases() []benchCase {
 			},
 		},
 		{
+			// The plain record with redaction off: the core handler's own
+			// cost, apart from redaction's.
+			name: "plain-noredact",
+			opts: &Options{DisableRedaction: true},
+			bare: func(l *slog.Logger) {
+				l.LogAttrs(context.Background(), slog.LevelInfo, "file listed",
+					slog.String("path", "/srv/files"), slog.Int("count", 12), slog.Bool("recursive", false),
+					slog.Duration("took", 3*time.Millisecond), slog.String("content_type", "text/plain"))
+			},
+		},
+		{
 			// The plain record through a handler configured for a
 			// migration that this record has no part in.
 			name: "plain-migrating",

@@ -76,7 +76,6 @@ type redactor struct {
 	marker   string
 	pairs    [256 * 256 / 64]uint64 // bit set for the last two bytes of each secret word
 	byLast   [256][]string          // secret words by their last byte
-	short    bool                   // a one-byte secret word exists: pairs cannot rule keys out
 	allow    []string               // normalized keys never redacted by name
 	patterns []*regexp.Regexp
 	types    sync.Map // reflect.Type → *typeInfo
@@ -84,14 +83,25 @@ type redactor struct {
 
 func newRedactor(opts *Options) *redactor {
 	rd := &redactor{marker: or(opts.RedactMarker, Redacted), patterns: opts.RedactPatterns}
+	short := false
 	for _, w := range append(slices.Clip(secretWords), opts.RedactKeys...) {
 		if w = normalizeKey(w); w != "" {
 			rd.byLast[w[len(w)-1]] = append(rd.byLast[w[len(w)-1]], w)
 			if len(w) >= 2 {
-				i := int(w[len(w)-2])<<8 | int(w[len(w)-1])
-				rd.pairs[i/64] |= 1 << (i % 64)
+				rd.setPair(w[len(w)-2], w[len(w)-1])
 			} else {
-				rd.short = true
+				short = true
+			}
+		}
+	}
+	for c := 0; c < 256; c++ {
+		for _, sep := range []byte{'-', '_', '.', ' '} {
+			rd.setPair(byte(c), sep)
+			rd.setPair(sep, byte(c))
+		}
+		if short { // a one-byte word: no pair rules a key out
+			for d := 0; d < 256; d++ {
+				rd.setPair(byte(c), byte(d))
 			}
 		}
 	}
@@ -118,20 +128,28 @@ func normalizeKey(k string) string {
 	return string(b)
 }
 
-// secretKey reports whether values under key are secret. It runs for every
-// attribute, so the common case, a key whose last two letters end no secret
-// word, returns after one bitmap lookup, small enough to be inlined.
+// secretKey reports whether values under key are secret.
 func (rd *redactor) secretKey(key string) bool {
-	if n := len(key); n >= 2 && !rd.short {
-		c1, c0 := key[n-2], key[n-1]
-		if !isKeySeparator(c0) && !isKeySeparator(c1) {
-			i := int(lower(c1))<<8 | int(lower(c0))
-			if rd.pairs[i/64]&(1<<(i%64)) == 0 {
-				return false
-			}
-		}
+	return !rd.keyRuledOut(key) && rd.secretKeySlow(key)
+}
+
+// keyRuledOut reports whether key's last two bytes rule out every secret
+// word: one bitmap lookup, small enough to be inlined, which settles the
+// key of almost every attribute. Bytes are folded with |0x20, which maps
+// both cases of a letter together; pairs holding a separator are all set,
+// since a separator may stand between a word's letters.
+func (rd *redactor) keyRuledOut(key string) bool {
+	n := len(key)
+	if n < 2 {
+		return false
 	}
-	return rd.secretKeySlow(key)
+	i := int(key[n-2]|0x20)<<8 | int(key[n-1]|0x20)
+	return rd.pairs[i>>6]&(1<<(i&63)) == 0
+}
+
+func (rd *redactor) setPair(a, b byte) {
+	i := int(a|0x20)<<8 | int(b|0x20)
+	rd.pairs[i>>6] |= 1 << (i & 63)
 }
 
 func (rd *redactor) secretKeySlow(key string) bool {
@@ -198,30 +216,34 @@ func (rd *redactor) str(s string) (string, bool) {
 	return out, changed
 }
 
-// clean reports whether a holds no secret and nothing to resolve, so the
+// clean reports whether a, whose value is of kind k, holds no secret and
+// nothing to resolve, so the
 // record can go to the inner handler as it is. It is the per-attribute cost
 // every record pays: scalars and short strings are settled without a call
 // into the general walk.
-func (rd *redactor) clean(a slog.Attr, inSecret bool) bool {
-	if len(a.Key) >= minSecretLen || len(rd.patterns) > 0 {
-		if _, changed := rd.str(a.Key); changed {
-			return false
-		}
+func (rd *redactor) clean(a slog.Attr, k slog.Kind, inSecret bool) bool {
+	if len(rd.patterns) > 0 || inSecret {
+		_, changed := rd.attr(a, inSecret)
+		return !changed
 	}
-	if !inSecret && !rd.secretKey(a.Key) {
-		switch a.Value.Kind() {
-		case slog.KindInt64, slog.KindUint64, slog.KindFloat64, slog.KindBool, slog.KindDuration, slog.KindTime:
-			return true
-		case slog.KindString:
-			s := a.Value.String()
-			if len(s) < minSecretLen && len(rd.patterns) == 0 {
-				return true
-			}
-			_, changed := rd.str(s)
-			return !changed
-		}
+	// The common case in as few calls as possible: no anchor in the key,
+	// a key that is no secret word, and a scalar or a string with no
+	// anchor. Anything else takes the general walk.
+	key := a.Key
+	if len(key) >= minSecretLen && firstAnchor(key) >= 0 && rd.dirtyString(key) {
+		return false
 	}
-	_, changed := rd.attr(a, inSecret)
+	if !rd.keyRuledOut(key) && rd.secretKeySlow(key) {
+		return false // a secret key with a value: never clean (empty groups aside, rare)
+	}
+	switch k {
+	case slog.KindInt64, slog.KindUint64, slog.KindFloat64, slog.KindBool, slog.KindDuration, slog.KindTime:
+		return true
+	case slog.KindString:
+		v := a.Value.String()
+		return len(v) < minSecretLen || firstAnchor(v) < 0 || !rd.dirtyString(v)
+	}
+	_, changed := rd.attr(a, false)
 	return !changed
 }
 
@@ -368,7 +390,13 @@ func (rd *redactor) dirtyKey(k string) bool {
 	return rd.secretKey(k) || rd.dirtyString(k)
 }
 
+// dirtyString reports whether s holds a secret shape or a pattern match.
+// Strings too short for any shape, or with no anchor, are settled without
+// building the masker.
 func (rd *redactor) dirtyString(s string) bool {
+	if len(rd.patterns) == 0 && (len(s) < minSecretLen || firstAnchor(s) < 0) {
+		return false
+	}
 	_, changed := rd.str(s)
 	return changed
 }
@@ -783,10 +811,38 @@ func maskSecrets(s, marker string) (string, bool) {
 	if len(s) < minSecretLen {
 		return s, false
 	}
-	m := masker{s: s, marker: marker}
-	// Test four pairs per branch: most text holds no anchor at all, and
-	// there the cost of the loop is the cost of maskSecrets.
+	first := firstAnchor(s)
+	if first < 0 {
+		return s, false
+	}
+	return maskFrom(s, marker, first)
+}
+
+// firstAnchor returns the index of the first pair of bytes of s that
+// anchors a shape, or -1. It tests four pairs per branch: most text holds
+// no anchor at all, and there the cost of this loop is the cost of
+// maskSecrets.
+func firstAnchor(s string) int {
 	i := 1
+	for ; i+3 < len(s); i += 4 {
+		p := s[i-1 : i+4]
+		if pairFirst[p[0]]&pairSecond[p[1]]|pairFirst[p[1]]&pairSecond[p[2]]|
+			pairFirst[p[2]]&pairSecond[p[3]]|pairFirst[p[3]]&pairSecond[p[4]] != 0 {
+			break
+		}
+	}
+	for i--; i+1 < len(s); i++ {
+		if pairFirst[s[i]]&pairSecond[s[i+1]] != 0 {
+			return i
+		}
+	}
+	return -1
+}
+
+// maskFrom runs the matchers from the anchor at s[from] on.
+func maskFrom(s, marker string, from int) (string, bool) {
+	m := masker{s: s, marker: marker}
+	i := from + 1
 	for ; i+3 < len(s); i += 4 {
 		p := s[i-1 : i+4]
 		if pairFirst[p[0]]&pairSecond[p[1]]|pairFirst[p[1]]&pairSecond[p[2]]|
