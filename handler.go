@@ -392,7 +392,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	if h.c.contextAttrs != nil {
 		extra = h.c.callContextAttrs(ctx)
 	}
-	if b == nil && extra == nil && h.event == "" && !h.needsRewrite(r) {
+	if b == nil && extra == nil && h.event == "" && !h.needsRewrite(&r) {
 		return h.inner.Handle(ctx, r)
 	}
 	return h.rewrite(ctx, r, b, extra)
@@ -400,7 +400,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 
 // needsRewrite reports whether r carries something the Handler must change:
 // an event marker, a secret, or a LogValuer to resolve before redaction.
-func (h *Handler) needsRewrite(r slog.Record) bool {
+func (h *Handler) needsRewrite(r *slog.Record) bool {
 	rd := h.c.red
 	if rd != nil && rd.dirtyString(r.Message) {
 		return true
@@ -408,15 +408,19 @@ func (h *Handler) needsRewrite(r slog.Record) bool {
 	m := h.c.mig
 	found := false
 	r.Attrs(func(a slog.Attr) bool {
-		// Kind is a type switch; it is taken once per attribute.
-		k := a.Value.Kind()
-		if k == slog.KindAny {
-			if _, ok := a.Value.Any().(eventName); ok {
+		// Event's attribute always has the key EventKey: comparing keys
+		// first spares most attributes the type switch of Kind.
+		if a.Key == EventKey {
+			if _, ok := eventOf(a); ok {
 				found = true
 				return false
 			}
 		}
-		if m != nil && m.hasOldKey(a) {
+		if m == nil && rd == nil {
+			return true
+		}
+		k := a.Value.Kind() // a type switch: taken once per attribute
+		if m != nil && (k == slog.KindGroup || m.mayRename(a.Key)) && m.hasOldKey(a) {
 			found = true
 		} else if rd != nil {
 			found = !rd.clean(a, k, h.secret)

@@ -966,13 +966,15 @@ func BenchmarkHandler(b *testing.B) {
 		}
 		bare := benchLogger(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: c.level}))
 		wrapped := benchLogger(NewHandler(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: c.level}), c.opts))
-		b.Run(c.name+"/bare", func(b *testing.B) {
+		// handler=bare and handler=audit are benchstat keys:
+		// benchstat -col /handler puts the two side by side.
+		b.Run(c.name+"/handler=bare", func(b *testing.B) {
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {
 				c.bare(bare)
 			}
 		})
-		b.Run(c.name+"/audit", func(b *testing.B) {
+		b.Run(c.name+"/handler=audit", func(b *testing.B) {
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {
 				audit(wrapped)
