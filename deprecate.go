@@ -112,7 +112,7 @@ func (r *Rename) phase(t time.Time) RenamePhase {
 type migration struct {
 	legacy  map[string]*Legacy
 	renames []Rename
-	keys    [64 * 256 / 64]uint64 // (length, first byte) of every old and new key
+	keys    [256]uint64 // keySlot of every old and new key
 	report  func(Rename, slog.Source)
 	// reportedPC and reported hold the (old key, pc) and (old key, file,
 	// line) pairs already reported.
@@ -139,21 +139,26 @@ func newMigration(opts *Options) *migration {
 }
 
 // mayRename reports whether key could be a key of a Rename, from its
-// length and first byte: one bitmap lookup that settles almost every key
+// length, first and last bytes: one bitmap lookup that settles almost every key
 // of a record the migration does not concern.
 func (m *migration) mayRename(key string) bool {
 	if key == "" {
 		return false
 	}
-	i := (len(key)&63)<<8 | int(key[0])
+	i := keySlot(key)
 	return m.keys[i>>6]&(1<<(i&63)) != 0
 }
 
 func (m *migration) addKey(key string) {
 	if key != "" {
-		i := (len(key)&63)<<8 | int(key[0])
+		i := keySlot(key)
 		m.keys[i>>6] |= 1 << (i & 63)
 	}
+}
+
+// keySlot mixes a key's length, first and last bytes into a bitmap index.
+func keySlot(key string) int {
+	return (len(key)*131 + int(key[0])*31 + int(key[len(key)-1])) & (len(migration{}.keys)*64 - 1)
 }
 
 // rename returns the Rename whose old key is key, or nil.
