@@ -479,8 +479,13 @@ func (h *Handler) bound(b *binding) (slog.Attr, []slog.Attr) {
 // redactAll redacts attrs in place; inGroups says they lie inside the open
 // groups, as the record's own attributes do.
 func (h *Handler) redactAll(attrs []slog.Attr, inGroups bool) []slog.Attr {
-	for i := range attrs {
-		attrs[i] = h.c.redact(attrs[i], inGroups && h.secret)
+	rd := h.c.red
+	if rd == nil {
+		return attrs
+	}
+	inSecret := inGroups && h.secret
+	for i, a := range attrs {
+		attrs[i], _ = rd.attr(a, inSecret)
 	}
 	return attrs
 }

@@ -394,8 +394,8 @@ func (rd *redactor) dirtyKey(k string) bool {
 // Strings too short for any shape, or with no anchor, are settled without
 // building the masker.
 func (rd *redactor) dirtyString(s string) bool {
-	if len(rd.patterns) == 0 && (len(s) < minSecretLen || firstAnchor(s) < 0) {
-		return false
+	if len(rd.patterns) == 0 {
+		return containsSecret(s, rd.marker)
 	}
 	_, changed := rd.str(s)
 	return changed
@@ -839,11 +839,37 @@ func firstAnchor(s string) int {
 	return -1
 }
 
+// containsSecret reports whether maskSecrets would change s, without
+// building its result: it stops at the first secret.
+func containsSecret(s, marker string) bool {
+	if len(s) < minSecretLen {
+		return false
+	}
+	first := firstAnchor(s)
+	if first < 0 {
+		return false
+	}
+	m := masker{s: s, marker: marker, detect: true}
+	m.scan(first)
+	return m.found
+}
+
 // maskFrom runs the matchers from the anchor at s[from] on.
 func maskFrom(s, marker string, from int) (string, bool) {
 	m := masker{s: s, marker: marker}
+	m.scan(from)
+	if len(m.spans) == 0 {
+		return s, false
+	}
+	return m.replace(), true
+}
+
+// scan runs the matchers at every anchor from s[from] on, four pairs to a
+// test, and stops early in detect mode once a secret is found.
+func (m *masker) scan(from int) {
+	s := m.s
 	i := from + 1
-	for ; i+3 < len(s); i += 4 {
+	for ; i+3 < len(s) && !m.found; i += 4 {
 		p := s[i-1 : i+4]
 		if pairFirst[p[0]]&pairSecond[p[1]]|pairFirst[p[1]]&pairSecond[p[2]]|
 			pairFirst[p[2]]&pairSecond[p[3]]|pairFirst[p[3]]&pairSecond[p[4]] != 0 {
@@ -852,13 +878,9 @@ func maskFrom(s, marker string, from int) (string, bool) {
 			}
 		}
 	}
-	for ; i < len(s); i++ {
+	for ; i < len(s) && !m.found; i++ {
 		m.matchPair(i - 1)
 	}
-	if len(m.spans) == 0 {
-		return s, false
-	}
-	return m.replace(), true
 }
 
 // minSecretLen is the length of the shortest input that can hold a secret:
@@ -999,6 +1021,9 @@ func (v span) empty() bool { return v.end <= v.start }
 type masker struct {
 	s, marker string
 	spans     []span
+	// detect makes the masker stop at the first secret, recording it in
+	// found instead of spans: the question is whether to mask, not how.
+	detect, found bool
 	// done[k] is the end of the last value of shape k found. Anchors before
 	// it are not tried again for k: they lie inside that value, and
 	// scanning it again from each of them would make the scan quadratic.
@@ -1068,6 +1093,10 @@ func (m *masker) try(k shape, anchor, start int, match func(s string, i int) spa
 	}
 	m.done[k] = v.end
 	if m.alreadyMasked(k, v) {
+		return
+	}
+	if m.detect {
+		m.found = true
 		return
 	}
 	if m.spans == nil {
