@@ -161,30 +161,29 @@ func keySlot(key string) int {
 	return (len(key)*131 + int(key[0])*31 + int(key[len(key)-1])) & (len(migration{}.keys)*64 - 1)
 }
 
-// rename returns the Rename whose old key is key, or nil.
-func (m *migration) rename(key string) *Rename {
+// lookup returns the Rename with key as its old key, or else as its new
+// key (isNew), or nil.
+func (m *migration) lookup(key string) (r *Rename, isNew bool) {
+	if !m.mayRename(key) {
+		return nil, false
+	}
 	for i := range m.renames {
-		if r := &m.renames[i]; len(r.Old) == len(key) && r.Old == key {
-			return r
+		if r := &m.renames[i]; r.Old == key {
+			return r, false
 		}
 	}
-	return nil
-}
-
-// renameTo returns the Rename whose new key is key, or nil.
-func (m *migration) renameTo(key string) *Rename {
 	for i := range m.renames {
-		if r := &m.renames[i]; len(r.New) == len(key) && r.New == key {
-			return r
+		if r := &m.renames[i]; r.New == key {
+			return r, true
 		}
 	}
-	return nil
+	return nil, false
 }
 
 // hasOldKey reports whether a or an attribute inside it has a key of a
 // Rename, old or new (a new key may need its old copy).
 func (m *migration) hasOldKey(a slog.Attr) bool {
-	if m.mayRename(a.Key) && (m.rename(a.Key) != nil || m.renameTo(a.Key) != nil) {
+	if r, _ := m.lookup(a.Key); r != nil {
 		return true
 	}
 	if a.Value.Kind() == slog.KindGroup {
@@ -206,14 +205,9 @@ func (m *migration) hasOldKey(a slog.Attr) bool {
 func (m *migration) renameAttrs(attrs []slog.Attr, t time.Time, rd *redactor, seen func(*Rename)) ([]slog.Attr, bool) {
 	var out []slog.Attr
 	for i, a := range attrs {
-		r, early := m.rename(a.Key), false
-		if r == nil {
-			if r = m.renameTo(a.Key); r != nil {
-				early = true
-				if r.phase(t) != RenameBoth {
-					r = nil
-				}
-			}
+		r, early := m.lookup(a.Key)
+		if early && r.phase(t) != RenameBoth {
+			r = nil // a new key needs its old copy only while both are written
 		}
 		v, groupChanged := a.Value, false
 		if v.Kind() == slog.KindGroup {

@@ -334,7 +334,11 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	fwd := make([]slog.Attr, 0, len(attrs))
 	for _, a := range attrs {
 		if name, ok := eventOf(a); ok {
+			// Redacted here, once, like the attributes below.
 			h2.event = name
+			if h.c.red != nil {
+				h2.event, _ = h.c.red.str(name)
+			}
 			continue
 		}
 		fwd = append(fwd, a)
@@ -492,23 +496,30 @@ func (h *Handler) redactAll(attrs []slog.Attr, inGroups bool) []slog.Attr {
 
 // rewrite builds the record with its audit fields and writes it.
 func (h *Handler) rewrite(ctx context.Context, r slog.Record, b *binding, extra []slog.Attr) error {
-	event := h.event
+	// The logger's event was redacted by WithAttrs; the record's and the
+	// context's are redacted here.
+	event, unredacted := h.event, ""
 	if event == "" && b != nil {
-		event = b.event
+		unredacted = b.event
 	}
 	own := make([]slog.Attr, 0, r.NumAttrs())
 	r.Attrs(func(a slog.Attr) bool {
 		if name, ok := eventOf(a); ok {
-			event = name
+			unredacted = name
 			return true
 		}
 		own = append(own, a)
 		return true
 	})
 	msg := r.Message
+	if unredacted != "" {
+		event = unredacted
+	}
 	if h.c.red != nil {
 		msg, _ = h.c.red.str(msg)
-		event, _ = h.c.red.str(event)
+		if unredacted != "" {
+			event, _ = h.c.red.str(unredacted)
+		}
 	}
 	var idAttr slog.Attr
 	var ctxAttrs []slog.Attr

@@ -309,8 +309,7 @@ func IsOpaque(name string) bool {
 
 func isHex(s string) bool {
 	for i := 0; i < len(s); i++ {
-		c := s[i] | 0x20 // lower case for letters
-		if !('0' <= s[i] && s[i] <= '9') && !('a' <= c && c <= 'f') {
+		if !isHexByte(s[i]) {
 			return false
 		}
 	}
