@@ -201,7 +201,8 @@ func (m *migration) hasOldKey(a slog.Attr) bool {
 // Rename writes both keys, an attribute already written under the new key
 // gets its old copy too, so callers that moved early break no consumer.
 // When either key of a pair is secret, rd's marker is written under both.
-// It returns attrs itself when there is nothing to rename.
+// It returns nil and false when there is nothing to rename, so that attrs,
+// often on the caller's stack, never flows into the result.
 func (m *migration) renameAttrs(attrs []slog.Attr, t time.Time, rd *redactor, seen func(*Rename)) ([]slog.Attr, bool) {
 	var out []slog.Attr
 	for i, a := range attrs {
@@ -242,10 +243,7 @@ func (m *migration) renameAttrs(attrs []slog.Attr, t time.Time, rd *redactor, se
 			out = append(out, slog.Attr{Key: r.Old, Value: v})
 		}
 	}
-	if out == nil {
-		return attrs, false
-	}
-	return out, true
+	return out, out != nil
 }
 
 // reportOnce tells, once per old key and call site, that the site still

@@ -349,9 +349,11 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	// Renamed first, so that redaction sees the keys that are written;
 	// both here, once, rather than on every record.
 	if m := h.c.mig; m != nil {
-		fwd, _ = m.renameAttrs(fwd, time.Now(), h.c.red, func(r *Rename) {
+		if out, ok := m.renameAttrs(fwd, time.Now(), h.c.red, func(r *Rename) {
 			m.reportOnce(context.Background(), h, r, callerPC())
-		})
+		}); ok {
+			fwd = out
+		}
 	}
 	for i := range fwd {
 		fwd[i] = h.c.redact(fwd[i], h.secret)
@@ -396,42 +398,60 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	if h.c.contextAttrs != nil {
 		extra = h.c.callContextAttrs(ctx)
 	}
-	if b == nil && extra == nil && h.event == "" && !h.needsRewrite(&r) {
-		return h.inner.Handle(ctx, r)
+	if b == nil && extra == nil && h.event == "" {
+		// Nothing to add: the record goes to the wrapped handler as it is,
+		// unless it holds something to change. The loop is here rather
+		// than in a method taking the record, which would copy it once
+		// more (Record.Attrs has a value receiver).
+		dirty := h.c.red != nil && h.c.red.dirtyString(r.Message)
+		if !dirty {
+			r.Attrs(func(a slog.Attr) bool {
+				dirty = h.dirtyAttr(a)
+				return !dirty
+			})
+		}
+		if !dirty {
+			return h.inner.Handle(ctx, r)
+		}
 	}
-	return h.rewrite(ctx, r, b, extra)
+	return h.rewrite(ctx, &r, b, extra)
 }
 
-// needsRewrite reports whether r carries something the Handler must change:
-// an event marker, a secret, or a LogValuer to resolve before redaction.
-func (h *Handler) needsRewrite(r *slog.Record) bool {
-	rd := h.c.red
-	if rd != nil && rd.dirtyString(r.Message) {
-		return true
-	}
-	m := h.c.mig
-	found := false
-	r.Attrs(func(a slog.Attr) bool {
-		// Event's attribute always has the key EventKey: comparing keys
-		// first spares most attributes the type switch of Kind.
-		if a.Key == EventKey {
-			if _, ok := eventOf(a); ok {
-				found = true
-				return false
-			}
-		}
-		if m == nil && rd == nil {
+// dirtyAttr reports whether a, one of a record's own attributes, holds
+// something the Handler must change: an event marker, an old key to rename,
+// a secret, or a LogValuer to resolve before redaction.
+func (h *Handler) dirtyAttr(a slog.Attr) bool {
+	// Event's attribute always has the key EventKey: comparing keys first
+	// spares most attributes the type switch of Kind.
+	if a.Key == EventKey {
+		if _, ok := eventOf(a); ok {
 			return true
 		}
-		k := a.Value.Kind() // a type switch: taken once per attribute
-		if m != nil && (k == slog.KindGroup || m.mayRename(a.Key)) && m.hasOldKey(a) {
-			found = true
-		} else if rd != nil {
-			found = !rd.clean(a, k, h.secret)
-		}
-		return !found
-	})
-	return found
+	}
+	if m := h.c.mig; m != nil && (m.mayRename(a.Key) || a.Value.Kind() == slog.KindGroup) && m.hasOldKey(a) {
+		return true
+	}
+	rd := h.c.red
+	if rd == nil {
+		return false
+	}
+	if len(rd.patterns) > 0 || h.secret {
+		_, changed := rd.attr(a, h.secret)
+		return changed
+	}
+	// The cost every record pays, per attribute: keys, scalars and
+	// strings are settled here, without a call into the general walk.
+	if key := a.Key; !rd.keyRuledOut(key) && rd.secretKeySlow(key) || containsSecret(key, rd.marker) {
+		return true
+	}
+	switch a.Value.Kind() {
+	case slog.KindInt64, slog.KindUint64, slog.KindFloat64, slog.KindBool, slog.KindDuration, slog.KindTime:
+		return false
+	case slog.KindString:
+		return containsSecret(a.Value.String(), rd.marker)
+	}
+	_, changed := rd.attr(a, false)
+	return changed
 }
 
 // redact returns a with its secrets redacted, or a itself when redaction
@@ -489,24 +509,43 @@ func (h *Handler) redactAll(attrs []slog.Attr, inGroups bool) []slog.Attr {
 	}
 	inSecret := inGroups && h.secret
 	for i, a := range attrs {
-		attrs[i], _ = rd.attr(a, inSecret)
+		if a, changed := rd.attr(a, inSecret); changed {
+			attrs[i] = a
+		}
 	}
 	return attrs
 }
 
 // rewrite builds the record with its audit fields and writes it.
-func (h *Handler) rewrite(ctx context.Context, r slog.Record, b *binding, extra []slog.Attr) error {
+func (h *Handler) rewrite(ctx context.Context, r *slog.Record, b *binding, extra []slog.Attr) error {
 	// The logger's event was redacted by WithAttrs; the record's and the
 	// context's are redacted here.
 	event, unredacted := h.event, ""
 	if event == "" && b != nil {
 		unredacted = b.event
 	}
-	own := make([]slog.Attr, 0, r.NumAttrs())
+	var ownBuf [8]slog.Attr // most records: no allocation for their attributes
+	own := ownBuf[:0]
+	if n := r.NumAttrs(); n > len(ownBuf) {
+		own = make([]slog.Attr, 0, n)
+	}
+	// Without a migration, attributes are redacted as they are collected;
+	// with one, after they are renamed.
+	rd := h.c.red
+	if h.c.mig != nil {
+		rd = nil
+	}
 	r.Attrs(func(a slog.Attr) bool {
-		if name, ok := eventOf(a); ok {
-			unredacted = name
-			return true
+		if a.Key == EventKey {
+			if name, ok := eventOf(a); ok {
+				unredacted = name
+				return true
+			}
+		}
+		if rd != nil {
+			if ra, changed := rd.attr(a, h.secret); changed {
+				a = ra
+			}
 		}
 		own = append(own, a)
 		return true
@@ -548,11 +587,15 @@ func (h *Handler) rewrite(ctx context.Context, r slog.Record, b *binding, extra 
 				msg = text
 			}
 		}
-		own, _ = m.renameAttrs(own, r.Time, h.c.red, seen)
-		ctxAttrs, _ = m.renameAttrs(ctxAttrs, r.Time, h.c.red, seen)
+		if out, ok := m.renameAttrs(own, r.Time, h.c.red, seen); ok {
+			own = out
+		}
+		if out, ok := m.renameAttrs(ctxAttrs, r.Time, h.c.red, seen); ok {
+			ctxAttrs = out
+		}
 		ctxAttrs = h.redactAll(slices.Clone(ctxAttrs), false)
+		own = h.redactAll(own, true)
 	}
-	own = h.redactAll(own, true)
 
 	// The audit fields, each key once; taken knows the keys already written
 	// at the top level.

@@ -2995,6 +2995,10 @@ var positiveCases = []maskCase{
 
 	{"multi/all_kinds", "user=ada key=" + fakeAWSKey + " jwt=" + fakeJWT + " db=postgres://u:pw9@h/db gh=" + fakeGitHub,
 		"user=ada key=[REDACTED] jwt=[REDACTED] db=postgres://u:[REDACTED]@h/db gh=[REDACTED]", []string{fakeAWSKey, fakeJWT, "pw9", fakeGitHub}},
+	// More values than the masker holds without allocating, some found by
+	// matchers that look behind their anchor (out of order).
+	{"multi/more_than_four", "a=" + fakeGitHub + " b=" + fakeAWSKey + " c=postgres://u:pw9@h/db d=" + fakeGitHub + " e=" + fakeJWT + " f=" + fakeAWSKey,
+		"a=[REDACTED] b=[REDACTED] c=postgres://u:[REDACTED]@h/db d=[REDACTED] e=[REDACTED] f=[REDACTED]", []string{fakeGitHub, fakeAWSKey, "pw9", fakeJWT}},
 	{"multi/bearer_jwt_overlap", "Authorization: Bearer " + fakeJWT, "Authorization: Bearer [REDACTED]", []string{fakeJWT}},
 }
 

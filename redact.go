@@ -216,37 +216,6 @@ func (rd *redactor) str(s string) (string, bool) {
 	return out, changed
 }
 
-// clean reports whether a, whose value is of kind k, holds no secret and
-// nothing to resolve, so the
-// record can go to the inner handler as it is. It is the per-attribute cost
-// every record pays: scalars and short strings are settled without a call
-// into the general walk.
-func (rd *redactor) clean(a slog.Attr, k slog.Kind, inSecret bool) bool {
-	if len(rd.patterns) > 0 || inSecret {
-		_, changed := rd.attr(a, inSecret)
-		return !changed
-	}
-	// The common case in as few calls as possible: no anchor in the key,
-	// a key that is no secret word, and a scalar or a string with no
-	// anchor. Anything else takes the general walk.
-	key := a.Key
-	if len(key) >= minSecretLen && firstAnchor(key) >= 0 && rd.dirtyString(key) {
-		return false
-	}
-	if !rd.keyRuledOut(key) && rd.secretKeySlow(key) {
-		return false // a secret key with a value: never clean (empty groups aside, rare)
-	}
-	switch k {
-	case slog.KindInt64, slog.KindUint64, slog.KindFloat64, slog.KindBool, slog.KindDuration, slog.KindTime:
-		return true
-	case slog.KindString:
-		v := a.Value.String()
-		return len(v) < minSecretLen || firstAnchor(v) < 0 || !rd.dirtyString(v)
-	}
-	_, changed := rd.attr(a, false)
-	return !changed
-}
-
 // attr returns a with every secret in it replaced by the marker, and
 // whether anything changed. inSecret means a is inside a group whose key is
 // secret, so every value in it is. Keys are scanned for secret shapes too: a
@@ -846,11 +815,14 @@ func containsSecret(s, marker string) bool {
 		return false
 	}
 	first := firstAnchor(s)
-	if first < 0 {
-		return false
-	}
+	return first >= 0 && detectFrom(s, marker, first)
+}
+
+// detectFrom runs the matchers from the anchor at s[from] on and stops at
+// the first secret.
+func detectFrom(s, marker string, from int) bool {
 	m := masker{s: s, marker: marker, detect: true}
-	m.scan(first)
+	m.scan(from)
 	return m.found
 }
 
@@ -858,7 +830,7 @@ func containsSecret(s, marker string) bool {
 func maskFrom(s, marker string, from int) (string, bool) {
 	m := masker{s: s, marker: marker}
 	m.scan(from)
-	if len(m.spans) == 0 {
+	if m.nspans == 0 {
 		return s, false
 	}
 	return m.replace(), true
@@ -1020,7 +992,11 @@ func (v span) empty() bool { return v.end <= v.start }
 // A masker collects the secret values of one string.
 type masker struct {
 	s, marker string
-	spans     []span
+	// The values found: the first in first, without allocating for a
+	// typical line, the others in more.
+	first  [4]span
+	nspans int
+	more   []span
 	// detect makes the masker stop at the first secret, recording it in
 	// found instead of spans: the question is whether to mask, not how.
 	detect, found bool
@@ -1099,10 +1075,12 @@ func (m *masker) try(k shape, anchor, start int, match func(s string, i int) spa
 		m.found = true
 		return
 	}
-	if m.spans == nil {
-		m.spans = make([]span, 0, 8) // one allocation for typical log lines
+	if m.nspans < len(m.first) {
+		m.first[m.nspans] = v
+	} else {
+		m.more = append(m.more, v)
 	}
-	m.spans = append(m.spans, v)
+	m.nspans++
 }
 
 // alreadyMasked reports whether the value v is the output of an earlier
@@ -1125,7 +1103,10 @@ func (m *masker) alreadyMasked(k shape, v span) bool {
 // replace returns s with each maximal union of overlapping or adjacent
 // spans replaced by one marker.
 func (m *masker) replace() string {
-	spans := m.spans
+	spans := m.first[:min(m.nspans, len(m.first))]
+	if m.more != nil {
+		spans = append(slices.Clip(spans), m.more...)
+	}
 	byStart := func(a, b span) int { return cmp.Compare(a.start, b.start) }
 	if !slices.IsSortedFunc(spans, byStart) {
 		// Matchers that look behind their anchor report out of order.

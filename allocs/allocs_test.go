@@ -61,3 +61,36 @@ func TestAllocs(t *testing.T) {
 		})
 	}
 }
+
+// TestAllocsRewritten bounds the allocations of records the Handler must
+// change. Each figure is what the change needs and no more: a masked
+// string is a new string; an event id is a new string.
+func TestAllocsRewritten(t *testing.T) {
+	tests := []struct {
+		name string
+		max  float64 // allocations added to the bare handler's
+		log  func(*slog.Logger)
+	}{
+		{"secret key and bearer token", 1, func(l *slog.Logger) {
+			l.LogAttrs(context.Background(), slog.LevelInfo, "login",
+				slog.String("user", "ada"), slog.String("password", "hunter2"),
+				slog.String("header", "Authorization: Bearer abcdef0123456789abcdef"),
+				slog.Int("attempt", 1), slog.String("ip", "203.0.113.7"))
+		}},
+		{"secret key only", 0, func(l *slog.Logger) {
+			l.LogAttrs(context.Background(), slog.LevelInfo, "login",
+				slog.String("user", "ada"), slog.String("password", "hunter2"))
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			bare := slog.New(slog.NewJSONHandler(io.Discard, nil))
+			wrapped := slog.New(audit.NewHandler(slog.NewJSONHandler(io.Discard, nil), nil))
+			want := testing.AllocsPerRun(100, func() { tt.log(bare) })
+			got := testing.AllocsPerRun(100, func() { tt.log(wrapped) })
+			if got > want+tt.max {
+				t.Errorf("wrapped: %v allocs per call; bare: %v. The wrapper may add at most %v", got, want, tt.max)
+			}
+		})
+	}
+}
