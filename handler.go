@@ -398,6 +398,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	if h.c.contextAttrs != nil {
 		extra = h.c.callContextAttrs(ctx)
 	}
+	checked := -1 // the number of r's attributes known clean; -1: the message is not known clean either
 	if b == nil && extra == nil && h.event == "" {
 		// Nothing to add: the record goes to the wrapped handler as it is,
 		// unless it holds something to change. The loop is here rather
@@ -405,8 +406,11 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 		// more (Record.Attrs has a value receiver).
 		dirty := h.c.red != nil && h.c.red.dirtyString(r.Message)
 		if !dirty {
+			checked = 0
 			r.Attrs(func(a slog.Attr) bool {
-				dirty = h.dirtyAttr(a)
+				if dirty = h.dirtyAttr(a); !dirty {
+					checked++
+				}
 				return !dirty
 			})
 		}
@@ -414,7 +418,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 			return h.inner.Handle(ctx, r)
 		}
 	}
-	return h.rewrite(ctx, &r, b, extra)
+	return h.rewrite(ctx, &r, b, extra, checked)
 }
 
 // dirtyAttr reports whether a, one of a record's own attributes, holds
@@ -517,7 +521,10 @@ func (h *Handler) redactAll(attrs []slog.Attr, inGroups bool) []slog.Attr {
 }
 
 // rewrite builds the record with its audit fields and writes it.
-func (h *Handler) rewrite(ctx context.Context, r *slog.Record, b *binding, extra []slog.Attr) error {
+//
+// The message and the first checked attributes of r are known to hold
+// nothing to change (checked is -1 when not even the message is).
+func (h *Handler) rewrite(ctx context.Context, r *slog.Record, b *binding, extra []slog.Attr, checked int) error {
 	// The logger's event was redacted by WithAttrs; the record's and the
 	// context's are redacted here.
 	event, unredacted := h.event, ""
@@ -535,6 +542,7 @@ func (h *Handler) rewrite(ctx context.Context, r *slog.Record, b *binding, extra
 	if h.c.mig != nil {
 		rd = nil
 	}
+	i := 0
 	r.Attrs(func(a slog.Attr) bool {
 		if a.Key == EventKey {
 			if name, ok := eventOf(a); ok {
@@ -542,11 +550,12 @@ func (h *Handler) rewrite(ctx context.Context, r *slog.Record, b *binding, extra
 				return true
 			}
 		}
-		if rd != nil {
+		if rd != nil && i >= checked {
 			if ra, changed := rd.attr(a, h.secret); changed {
 				a = ra
 			}
 		}
+		i++
 		own = append(own, a)
 		return true
 	})
@@ -555,7 +564,9 @@ func (h *Handler) rewrite(ctx context.Context, r *slog.Record, b *binding, extra
 		event = unredacted
 	}
 	if h.c.red != nil {
-		msg, _ = h.c.red.str(msg)
+		if checked < 0 {
+			msg, _ = h.c.red.str(msg)
+		}
 		if unredacted != "" {
 			event, _ = h.c.red.str(unredacted)
 		}
@@ -625,7 +636,9 @@ func (h *Handler) rewrite(ctx context.Context, r *slog.Record, b *binding, extra
 		add(a)
 	}
 
-	r2 := slog.NewRecord(r.Time, r.Level, msg, r.PC)
+	// Built in place: NewRecord's result would be copied.
+	var r2 slog.Record
+	r2.Time, r2.Level, r2.Message, r2.PC = r.Time, r.Level, msg, r.PC
 	r2.AddAttrs(fields...)
 	var err error
 	if len(h.groups) == 0 {

@@ -1091,9 +1091,12 @@ func (m *masker) alreadyMasked(k shape, v span) bool {
 	}
 	// Only a value that is markers and punctuation: a password that merely
 	// holds the marker text ("[REDACTED]x") is still a password.
-	rest := strings.ReplaceAll(m.s[v.start:v.end], m.marker, "")
-	for i := 0; i < len(rest); i++ {
-		if isAlnum(rest[i]) || rest[i] >= 0x80 {
+	val := m.s[v.start:v.end]
+	if strings.Contains(val, m.marker) {
+		val = strings.ReplaceAll(val, m.marker, "")
+	}
+	for i := 0; i < len(val); i++ {
+		if isAlnum(val[i]) || val[i] >= 0x80 {
 			return false
 		}
 	}
@@ -1581,21 +1584,15 @@ func hasPrefixFold(t, prefix string) bool {
 // than like the next word of a sentence ("Basic authentication failed"):
 // it mixes letters and digits, or has a capital after a lower-case letter.
 func looksGenerated(t string) bool {
-	var digit, letter, lower bool
+	var seen uint8
 	for i := 0; i < len(t); i++ {
-		switch c := t[i]; {
-		case isDigit(c):
-			digit = true
-		case isLower(c):
-			letter, lower = true, true
-		case isUpper(c):
-			if lower {
-				return true
-			}
-			letter = true
+		c := byteClass[t[i]]
+		if c&classUpper != 0 && seen&classLower != 0 {
+			return true
 		}
+		seen |= c
 	}
-	return digit && letter
+	return seen&classDigit != 0 && seen&(classLower|classUpper) != 0
 }
 
 // runAtLeast returns the span from start to the end of the run of bytes in
@@ -1654,13 +1651,33 @@ func isSpace(c byte) bool {
 
 // isTokenChar reports whether c may occur in an HTTP auth credential
 // (RFC 6750 b64token, which also covers RFC 7617 base64).
-func isTokenChar(c byte) bool {
-	switch c {
-	case '.', '_', '~', '+', '/', '=', '-':
-		return true
+func isTokenChar(c byte) bool { return byteClass[c]&classToken != 0 }
+
+// Byte classes, for the loops that run over a whole candidate value: one
+// table lookup per byte rather than a chain of comparisons.
+const (
+	classDigit uint8 = 1 << iota
+	classLower
+	classUpper
+	classToken // the characters of an HTTP auth token (RFC 7235 token68)
+)
+
+var byteClass = func() (t [256]uint8) {
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		switch {
+		case isDigit(b):
+			t[c] = classDigit | classToken
+		case isLower(b):
+			t[c] = classLower | classToken
+		case isUpper(b):
+			t[c] = classUpper | classToken
+		case strings.IndexByte("._~+/=-", b) >= 0:
+			t[c] = classToken
+		}
 	}
-	return isAlnum(c)
-}
+	return t
+}()
 
 // inAuthority reports whether c may occur in the authority of a URL found
 // in text. Bytes that end a URL in prose, JSON or HTML end it here too.
