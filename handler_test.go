@@ -4351,3 +4351,51 @@ func TestReviewConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestDirtyAttrAgreesWithRedaction checks the fast per-attribute check
+// against the redaction it stands in for: an attribute it calls clean must
+// come out of redaction unchanged, or the record would go out unredacted
+// (and rewrite skips the attributes it cleared).
+func TestDirtyAttrAgreesWithRedaction(t *testing.T) {
+	var texts []string
+	for _, c := range positiveCases {
+		texts = append(texts, c.in)
+	}
+	for _, c := range adversarialCases {
+		texts = append(texts, c.in)
+	}
+	texts = append(texts, negativeCases...)
+	keys := []string{"path", "password", "db_password", "X-Api-Key", "token_count", "author", "event", "", "pw", fakeGitHub, "key postgres://u:pw9@h/db"}
+	discard := slog.NewJSONHandler(io.Discard, nil)
+	handlers := map[string]*Handler{
+		"default":        NewHandler(discard, nil),
+		"secret group":   NewHandler(discard, nil).WithGroup("credentials").(*Handler),
+		"pattern":        NewHandler(discard, &Options{RedactPatterns: []*regexp.Regexp{regexp.MustCompile(`\d{3}-\d{2}-\d{4}`)}}),
+		"allow password": NewHandler(discard, &Options{AllowKeys: []string{"password"}}),
+		"migrating":      NewHandler(discard, &Options{Renames: []Rename{{Old: "path", New: "file_path"}}}),
+	}
+	checked := 0
+	for name, h := range handlers {
+		for _, k := range keys {
+			for _, s := range append(texts, "123-45-6789", "plain") {
+				for _, a := range []slog.Attr{
+					slog.String(k, s), slog.Int(k, 1), slog.Any(k, errors.New(s)),
+					slog.Any(k, map[string]string{"x": s}), slog.Group(k, slog.String("v", s)),
+					slog.Any(k, Secret(s)), slog.Any(k, []byte(s)),
+				} {
+					redacted, changed := h.c.red.attr(a, h.secret)
+					if h.c.red == nil {
+						changed = false
+					}
+					if changed && !h.dirtyAttr(a) {
+						t.Errorf("%s: dirtyAttr(%v) = false, but redaction gives %v", name, a, redacted)
+					}
+					checked++
+				}
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no attribute checked")
+	}
+}
