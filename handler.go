@@ -374,10 +374,15 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 
 // WithGroup returns a Handler that writes the record's attributes inside the
 // group name, and the audit fields still at the top level. If name is
-// empty, WithGroup returns the receiver.
+// empty, WithGroup returns the receiver. A secret shape in name is masked,
+// as in any key.
 func (h *Handler) WithGroup(name string) slog.Handler {
 	if name == "" {
 		return h
+	}
+	if h.c.red != nil {
+		// A group name is a key: masked like the keys of attributes.
+		name, _ = h.c.red.str(name)
 	}
 	h2 := *h
 	h2.inner = h.inner.WithGroup(name)

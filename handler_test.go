@@ -1105,6 +1105,9 @@ func TestRedact(t *testing.T) {
 		{name: "WithGroup whose name is secret", with: func(l *slog.Logger) *slog.Logger { return l.WithGroup("credentials") },
 			args: []any{"user", secret, slog.Group("inner", "x", secret)},
 			want: `"credentials":{"user":"[REDACTED]","inner":{"x":"[REDACTED]"}}`},
+		{name: "WithGroup name holding a secret shape", with: func(l *slog.Logger) *slog.Logger {
+			return l.WithGroup("postgres://admin:" + secret + "@db/app")
+		}, args: []any{"a", 1}, want: `"postgres://admin:[REDACTED]@db/app":{"a":1}`},
 		{name: "WithGroup secret, with event", with: func(l *slog.Logger) *slog.Logger { return l.WithGroup("secrets").With("a", secret) },
 			args: []any{Event("e"), "b", secret},
 			want: `"event":"e","secrets":{"a":"[REDACTED]","b":"[REDACTED]"}`},
@@ -1117,6 +1120,16 @@ func TestRedact(t *testing.T) {
 		{name: "event bound by the logger", with: func(l *slog.Logger) *slog.Logger {
 			return l.With(Event("db.connect postgres://admin:" + secret + "@db/app"))
 		}, want: `"event":"db.connect postgres://admin:[REDACTED]@db/app"`},
+		// Only an Event attribute at the top of the record, under its own
+		// key, names the event; elsewhere its name is a string like any other.
+		{name: "event value under another key", args: []any{slog.Attr{Key: "action", Value: Event("login Bearer " + secret).Value}},
+			want: `"action":"login Bearer [REDACTED]"`},
+		{name: "event value under another key, beside a secret", args: []any{"token", secret, slog.Attr{Key: "action", Value: Event("login Bearer " + secret).Value}},
+			want: `"token":"[REDACTED]","action":"login Bearer [REDACTED]"`},
+		{name: "event in a group", args: []any{slog.Group("g", Event("reset Bearer "+secret))},
+			want: `"g":{"event":"reset Bearer [REDACTED]"}`},
+		{name: "event in a secret group", args: []any{slog.Group("credentials", Event("reset"))},
+			want: `"credentials":{"event":"[REDACTED]"}`},
 		{name: "context-bound attrs", ctx: func(ctx context.Context) context.Context {
 			return With(ctx, "session_cookie", secret, "tenant", "acme")
 		},
@@ -4398,4 +4411,384 @@ func TestDirtyAttrAgreesWithRedaction(t *testing.T) {
 	if checked == 0 {
 		t.Fatal("no attribute checked")
 	}
+}
+
+// Secrets whose raw text must never reach the output (by shape, so every
+// configuration must mask them).
+var attackShapeSecrets = []struct{ text, raw string }{
+	{fakeGitHub, fakeGitHub},
+	{fakeAWSKey, fakeAWSKey},
+	{fakeJWT, fakeJWTSig},
+	{"Authorization: Bearer " + fakeBearer, fakeBearer},
+	{"postgres://ada:Pw9xQz7Lk2@db.example/app", "Pw9xQz7Lk2"},
+	{fakeStripe, fakeStripe},
+	{fakeSlackBot, "FakeBotTokenValue0000"},
+	{fakeNPM, fakeNPM},
+	{fakeGoogle, fakeGoogle},
+	{"https://x.example/cb?access_token=Zq8Lm2Xv9Rt4Yb7N&x=1", "Zq8Lm2Xv9Rt4Yb7N"},
+}
+
+// attackLogValuer resolves to a value holding a secret.
+type attackLogValuer struct{ s string }
+
+func (v attackLogValuer) LogValue() slog.Value { return slog.StringValue(v.s) }
+
+type attackStruct struct {
+	Name  string
+	Note  string
+	Count int
+}
+
+type attackTextErr struct{ s string }
+
+func (e attackTextErr) Error() string { return e.s }
+
+// attackCleanAttr returns an attribute with nothing to redact.
+func attackCleanAttr(rng *rand.Rand, i int) slog.Attr {
+	k := fmt.Sprintf("k%d", i)
+	switch rng.IntN(8) {
+	case 0:
+		return slog.String(k, "ordinary text value")
+	case 1:
+		return slog.Int(k, i)
+	case 2:
+		return slog.Group(k, slog.String("a", "b"), slog.Bool("c", true))
+	case 3:
+		return slog.Any(k, map[string]string{"x": "y"})
+	case 4:
+		return slog.Any(k, errors.New("plain failure"))
+	case 5:
+		return slog.Any(k, attackStruct{Name: "n", Note: "fine", Count: 2})
+	case 6:
+		return slog.Duration(k, time.Second)
+	default:
+		return slog.String("path", "/api/v1/users")
+	}
+}
+
+// attackDirtyAttr returns an attribute holding secret s in some form.
+func attackDirtyAttr(rng *rand.Rand, i int, s string) slog.Attr {
+	k := fmt.Sprintf("d%d", i)
+	switch rng.IntN(10) {
+	case 0:
+		return slog.String(k, "see "+s+" here")
+	case 1:
+		return slog.Group(k, slog.String("inner", s))
+	case 2:
+		return slog.Any(k, map[string]string{"x": s})
+	case 3:
+		return slog.Any(k, map[string]any{"x": []any{s}})
+	case 4:
+		return slog.Any(k, fmt.Errorf("wrapped: %w", errors.New(s)))
+	case 5:
+		return slog.Any(k, attackStruct{Name: "n", Note: s})
+	case 6:
+		return slog.Any(k, attackLogValuer{s})
+	case 7:
+		return slog.Any(k, attackTextErr{s})
+	case 8:
+		return slog.String(s, "value under a secret-shaped key")
+	default:
+		return slog.Any(k, []byte(s))
+	}
+}
+
+type attackConfig struct {
+	name   string
+	opts   Options
+	derive func(*slog.Logger) *slog.Logger
+	// keySecrets is false when the configuration allows the secret keys.
+	keySecrets bool
+}
+
+func attackConfigs() []attackConfig {
+	pat := []*regexp.Regexp{regexp.MustCompile(`SSN-\d{3}-\d{4}`)}
+	id := func(l *slog.Logger) *slog.Logger { return l }
+	return []attackConfig{
+		{name: "default", derive: id, keySecrets: true},
+		{name: "group g", derive: func(l *slog.Logger) *slog.Logger { return l.WithGroup("g") }, keySecrets: true},
+		{name: "secret group", derive: func(l *slog.Logger) *slog.Logger { return l.WithGroup("credentials") }, keySecrets: true},
+		{name: "nested secret group", derive: func(l *slog.Logger) *slog.Logger {
+			return l.WithGroup("credentials").With("x", 1).WithGroup("inner")
+		}, keySecrets: true},
+		{name: "with attrs", derive: func(l *slog.Logger) *slog.Logger { return l.With("svc", "api", "n", 3) }, keySecrets: true},
+		{name: "with group attrs", derive: func(l *slog.Logger) *slog.Logger { return l.With("svc", "api").WithGroup("req").With("id", 7) }, keySecrets: true},
+		{name: "patterns", opts: Options{RedactPatterns: pat}, derive: id, keySecrets: true},
+		{name: "patterns+group", opts: Options{RedactPatterns: pat}, derive: func(l *slog.Logger) *slog.Logger { return l.WithGroup("g") }, keySecrets: true},
+		{name: "allow password", opts: Options{AllowKeys: []string{"password"}}, derive: id},
+		{name: "redact keys", opts: Options{RedactKeys: []string{"pin", "k3"}}, derive: id, keySecrets: true},
+		{name: "one-byte redact key", opts: Options{RedactKeys: []string{"q"}}, derive: id, keySecrets: true},
+		{name: "marker ***", opts: Options{RedactMarker: "***"}, derive: id, keySecrets: true},
+		{name: "marker x", opts: Options{RedactMarker: "x"}, derive: id, keySecrets: true},
+		{name: "marker space", opts: Options{RedactMarker: " "}, derive: id, keySecrets: true},
+		{name: "marker alnum", opts: Options{RedactMarker: "REDACTED"}, derive: id, keySecrets: true},
+		{name: "marker brackets", opts: Options{RedactMarker: "[]"}, derive: id, keySecrets: true},
+		{name: "renames", opts: Options{Renames: []Rename{{Old: "path", New: "file_path"}, {Old: "pw", New: "password"}}}, derive: id, keySecrets: true},
+		{name: "renames+group", opts: Options{Renames: []Rename{{Old: "path", New: "file_path"}}}, derive: func(l *slog.Logger) *slog.Logger { return l.WithGroup("g") }, keySecrets: true},
+		{name: "legacy", opts: Options{Legacy: []Legacy{{Event: "login", Fields: []LegacyField{{Key: "d0"}, {Key: "k1"}}}}}, derive: id, keySecrets: true},
+	}
+}
+
+// attackRecord builds a random record; it returns the raw secrets in it.
+func attackRecord(rng *rand.Rand, keySecrets bool) (slog.Record, []string) {
+	var raws []string
+	msg := "request handled"
+	if rng.IntN(6) == 0 {
+		s := attackShapeSecrets[rng.IntN(len(attackShapeSecrets))]
+		msg = "failed with " + s.text
+		raws = append(raws, s.raw)
+	}
+	if rng.IntN(10) == 0 {
+		msg = "SSN-123-4567 seen" // only for pattern configurations
+	}
+	r := slog.NewRecord(time.Time{}, slog.LevelInfo, msg, 0)
+	n := rng.IntN(14)
+	for i := 0; i < n; i++ {
+		switch x := rng.IntN(10); {
+		case x < 6:
+			r.AddAttrs(attackCleanAttr(rng, i))
+		case x < 8:
+			s := attackShapeSecrets[rng.IntN(len(attackShapeSecrets))]
+			r.AddAttrs(attackDirtyAttr(rng, i, s.text))
+			raws = append(raws, s.raw)
+		case x < 9:
+			if rng.IntN(2) == 0 {
+				r.AddAttrs(Event("login"))
+			} else {
+				r.AddAttrs(slog.Any(fmt.Sprintf("sec%d", i), Secret("TopSecretValue9x")))
+				raws = append(raws, "TopSecretValue9x")
+			}
+		default:
+			r.AddAttrs(slog.String("password", "hunter2Hunter2"))
+			if keySecrets {
+				raws = append(raws, "hunter2Hunter2")
+			}
+		}
+	}
+	return r, raws
+}
+
+func attackRun(t *testing.T, h slog.Handler, r slog.Record) string {
+	t.Helper()
+	if err := h.Handle(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	return ""
+}
+
+var attackEventID = regexp.MustCompile(`"event_id":"[0-9a-f]{32}"`)
+
+// TestAttackFastPathMatchesFullRewrite compares each record written through
+// the fast path (Handle's check, rewrite skipping what it cleared) with the
+// same record forced through a full rewrite (ContextAttrs returning a
+// non-nil empty slice), and checks no raw secret is written.
+func TestAttackFastPathMatchesFullRewrite(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, cfg := range attackConfigs() {
+		for _, text := range []bool{false, true} {
+			var fastBuf, fullBuf bytes.Buffer
+			mk := func(buf *bytes.Buffer) slog.Handler {
+				if text {
+					return slog.NewTextHandler(buf, nil)
+				}
+				return slog.NewJSONHandler(buf, nil)
+			}
+			fastOpts := cfg.opts
+			fastOpts.OnDeprecatedKey = func(Rename, slog.Source) {}
+			fullOpts := fastOpts
+			fullOpts.ContextAttrs = func(context.Context) []slog.Attr { return []slog.Attr{} }
+			fast := cfg.derive(slog.New(NewHandler(mk(&fastBuf), &fastOpts))).Handler()
+			full := cfg.derive(slog.New(NewHandler(mk(&fullBuf), &fullOpts))).Handler()
+			for iter := 0; iter < 600; iter++ {
+				r, raws := attackRecord(rng, cfg.keySecrets)
+				fastBuf.Reset()
+				fullBuf.Reset()
+				attackRun(t, fast, r.Clone())
+				attackRun(t, full, r.Clone())
+				got := attackEventID.ReplaceAllString(fastBuf.String(), "ID")
+				want := attackEventID.ReplaceAllString(fullBuf.String(), "ID")
+				got = regexp.MustCompile(`event_id=[0-9a-f]{32}`).ReplaceAllString(got, "ID")
+				want = regexp.MustCompile(`event_id=[0-9a-f]{32}`).ReplaceAllString(want, "ID")
+				if got != want {
+					t.Errorf("%s text=%v: fast path\n%s\nfull rewrite\n%s", cfg.name, text, got, want)
+				}
+				for _, raw := range raws {
+					if strings.Contains(got, raw) {
+						t.Errorf("%s text=%v: secret %q leaked:\n%s", cfg.name, text, raw, got)
+					}
+				}
+				if strings.Contains(cfg.name, "patterns") && strings.Contains(got, "SSN-123") {
+					t.Errorf("%s: pattern leaked:\n%s", cfg.name, got)
+				}
+				if t.Failed() {
+					return
+				}
+			}
+		}
+	}
+}
+
+// TestAttackMaskManySecrets puts more than four secrets, in shuffled order,
+// overlapping and glued, in one string: every raw secret must be gone, the
+// detector must agree with the masker, and masking must be idempotent.
+func TestAttackMaskManySecrets(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	frags := []struct{ text, raw string }{}
+	frags = append(frags, attackShapeSecrets...)
+	frags = append(frags,
+		struct{ text, raw string }{"Bearer " + fakeJWT, fakeJWTSig},
+		struct{ text, raw string }{"https://u:" + fakeGitHub + "@h.example/x", fakeGitHub},
+		struct{ text, raw string }{fakeAWSKey + fakeGitHub, fakeGitHub},
+		struct{ text, raw string }{"-----BEGIN RSA PRIVATE KEY-----\n" + fakePEMBody + "\n-----END RSA PRIVATE KEY-----", fakePEMLine1},
+		struct{ text, raw string }{fakeHook, "eANw9RmqgeUGXiUz1954o6cD"},
+		struct{ text, raw string }{"user:Qz8pW3vL9m@tcp(db:3306)/app", "Qz8pW3vL9m"},
+	)
+	seps := []string{" ", "\n", ",", "=", "&", "\"", "/", ":"}
+	for _, marker := range []string{Redacted, "***", "x", " ", "REDACTED", "[]"} {
+		for iter := 0; iter < 3000; iter++ {
+			var b strings.Builder
+			var raws []string
+			n := 1 + rng.IntN(12)
+			for i := 0; i < n; i++ {
+				f := frags[rng.IntN(len(frags))]
+				b.WriteString(f.text)
+				b.WriteString(seps[rng.IntN(len(seps))])
+				raws = append(raws, f.raw)
+			}
+			s := b.String()
+			out, changed := maskSecrets(s, marker)
+			if c := containsSecret(s, marker); c != changed {
+				t.Errorf("marker %q: containsSecret=%v, maskSecrets changed=%v for %q", marker, c, changed, s)
+			}
+			// A second pass must find no raw secret either (it may
+			// over-mask: idempotence is not asserted here).
+			if c := containsSecret(out, marker); c {
+				again, _ := maskSecrets(out, marker)
+				for _, raw := range raws {
+					if strings.Contains(again, raw) {
+						t.Errorf("marker %q: %q survives two passes of %q", marker, raw, s)
+					}
+				}
+			}
+			for _, raw := range raws {
+				if strings.Contains(out, raw) {
+					t.Errorf("marker %q: %q left in\n in %q\nout %q", marker, raw, s, out)
+				}
+			}
+			if t.Failed() {
+				return
+			}
+		}
+	}
+}
+
+func attackJSON(opts *Options) (*bytes.Buffer, *slog.Logger) {
+	var buf bytes.Buffer
+	return &buf, slog.New(NewHandler(slog.NewJSONHandler(&buf, nil), opts))
+}
+
+// TestAttackManyAttrsLateSecret: more than 8 attributes (past the stack
+// buffer) with the only secret last, and secrets in each position after a
+// clean prefix of every length.
+func TestAttackManyAttrsLateSecret(t *testing.T) {
+	for n := 0; n <= 20; n++ {
+		for di, derive := range []func(*slog.Logger) *slog.Logger{
+			func(l *slog.Logger) *slog.Logger { return l },
+			func(l *slog.Logger) *slog.Logger { return l.WithGroup("g").With("z", 1) },
+			func(l *slog.Logger) *slog.Logger { return l.WithGroup("credentials") },
+		} {
+			buf, l := attackJSON(nil)
+			l = derive(l)
+			var args []any
+			for i := 0; i < n; i++ {
+				args = append(args, slog.Int(fmt.Sprintf("n%d", i), i))
+			}
+			args = append(args,
+				slog.String("u", "https://u:Pw9xQz7Lk2@h/"),
+				slog.String("ok", "fine"),
+				slog.Any("lv", attackLogValuer{"Bearer " + fakeBearer}),
+				slog.String("gh", fakeGitHub))
+			l.Info("msg "+fakeAWSKey, args...)
+			out := buf.String()
+			for _, raw := range []string{"Pw9xQz7Lk2", fakeBearer, fakeGitHub, fakeAWSKey} {
+				if strings.Contains(out, raw) {
+					t.Errorf("n=%d: %q leaked: %s", n, raw, out)
+				}
+			}
+			if di < 2 && n > 0 && !strings.Contains(out, fmt.Sprintf(`"n%d":%d`, n-1, n-1)) {
+				t.Errorf("n=%d: attribute lost: %s", n, out)
+			}
+		}
+	}
+}
+
+// TestAttackContextBound: secrets bound to the context and the identity,
+// with clean and dirty records, through plain and grouped loggers.
+func TestAttackContextBound(t *testing.T) {
+	buf, l := attackJSON(nil)
+	ctx := With(context.Background(), "password", "hunter2Hunter2", "note", "see "+fakeGitHub, Event("reset "+fakeAWSKey))
+	ctx = WithIdentity(ctx, Identity{ID: "u1", Name: "Bearer " + fakeBearer, Email: "ada@example.com"})
+	for _, lg := range []*slog.Logger{l, l.WithGroup("g"), l.WithGroup("credentials"), l.With("a", 1)} {
+		buf.Reset()
+		lg.InfoContext(ctx, "clean", "x", 1)
+		lg.InfoContext(ctx, "dirty "+fakeStripe, "y", fakeNPM)
+		out := buf.String()
+		for _, raw := range []string{"hunter2Hunter2", fakeGitHub, fakeAWSKey, fakeBearer, fakeStripe, fakeNPM} {
+			if strings.Contains(out, raw) {
+				t.Errorf("%q leaked: %s", raw, out)
+			}
+		}
+		if strings.Count(out, "\n") != 2 {
+			t.Errorf("want 2 records: %s", out)
+		}
+	}
+}
+
+// TestAttackConcurrent shares handlers across goroutines (run with -race):
+// the stack buffer and the masker's array must not be shared.
+func TestAttackConcurrent(t *testing.T) {
+	var buf bytes.Buffer
+	var mu = make(chan struct{}, 1)
+	_ = mu
+	h := NewHandler(slog.NewJSONHandler(&attackLockedWriter{mu: make(chan struct{}, 1), w: &buf}, nil), &Options{Renames: []Rename{{Old: "path", New: "file_path"}}, OnDeprecatedKey: func(Rename, slog.Source) {}})
+	l := slog.New(h).WithGroup("g").With("k", 1)
+	done := make(chan struct{})
+	for g := 0; g < 8; g++ {
+		go func(g int) {
+			defer func() { done <- struct{}{} }()
+			for i := 0; i < 200; i++ {
+				args := []any{"path", "/x", "i", i}
+				for j := 0; j < 10; j++ {
+					args = append(args, fmt.Sprintf("a%d", j), "postgres://u:Pw9xQz7Lk2@h/db "+fakeGitHub+" "+fakeAWSKey+" "+fakeJWT+" "+fakeNPM)
+				}
+				l.Info("m", args...)
+			}
+		}(g)
+	}
+	for g := 0; g < 8; g++ {
+		<-done
+	}
+	out := buf.String()
+	for _, raw := range []string{"Pw9xQz7Lk2", fakeGitHub, fakeAWSKey, fakeJWTSig, fakeNPM} {
+		if strings.Contains(out, raw) {
+			t.Fatalf("%q leaked", raw)
+		}
+	}
+	if n := strings.Count(out, "\n"); n != 8*200 {
+		t.Errorf("%d records; want %d", n, 8*200)
+	}
+}
+
+type attackLockedWriter struct {
+	mu chan struct{}
+	w  *bytes.Buffer
+}
+
+func (w *attackLockedWriter) Write(p []byte) (int, error) {
+	if w.mu == nil {
+		panic("unreachable")
+	}
+	w.mu <- struct{}{}
+	defer func() { <-w.mu }()
+	return w.w.Write(p)
 }

@@ -255,8 +255,16 @@ func (rd *redactor) value(v slog.Value, secret bool, depth int) (slog.Value, boo
 		r, _ := rd.value(v.Resolve(), secret, depth+1)
 		return r, true
 	case slog.KindAny:
+		if name, ok := v.Any().(eventName); ok {
+			// Not where a Handler takes it for the record's event (those
+			// are taken out before redaction): a string like any other.
+			if r, changed := rd.value(slog.StringValue(string(name)), secret, depth); changed {
+				return r, true
+			}
+			return v, false
+		}
 		if secret {
-			if _, ok := v.Any().(eventName); !ok && v.Any() != nil {
+			if v.Any() != nil {
 				return slog.StringValue(rd.marker), true
 			}
 			return v, false
@@ -307,7 +315,7 @@ func (rd *redactor) group(v slog.Value, secret bool, depth int) (slog.Value, boo
 // objects); one without is returned as is.
 func (rd *redactor) anyValue(v slog.Value, depth int) (slog.Value, bool) {
 	switch x := v.Any().(type) {
-	case nil, eventName:
+	case nil:
 		return v, false
 	case Secret:
 		return slog.StringValue(rd.marker), true
