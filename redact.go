@@ -1298,16 +1298,17 @@ func jwtAt(s string, dot int) span {
 }
 
 // jwtHeaderStart returns the offset of the first JSON object prefix in
-// s[from:dot] that can start a token, or -1. The run of base64url bytes
-// before the dot may begin with something glued on with a dash or an
-// underscore ("jwt-eyJ...") or with the hex digits of a percent escape
-// ("Bearer%20eyJ..."), none of which is part of the token.
+// s[from:dot], or -1. The run of base64url bytes before the dot may begin
+// with something glued on ("jwt-eyJ...", "tokeneyJ...") or with the hex
+// digits of a percent escape ("Bearer%20eyJ..."), none of which is part of
+// the token: it starts at the first JSON prefix. That the payload after the
+// dot must start like JSON too is what keeps ordinary text out.
 func jwtHeaderStart(s string, from, dot int) int {
 	if from > 0 && s[from-1] == '%' && dot-from > 2 && isHexByte(s[from]) && isHexByte(s[from+1]) && hasJSONPrefix(s[from+2:dot]) {
 		return from + 2
 	}
 	for k := from; k < dot; k++ {
-		if (k == from || s[k-1] == '-' || s[k-1] == '_') && hasJSONPrefix(s[k:dot]) {
+		if hasJSONPrefix(s[k:dot]) {
 			return k
 		}
 	}
