@@ -403,7 +403,9 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	if h.c.contextAttrs != nil {
 		extra = h.c.callContextAttrs(ctx)
 	}
-	checked := -1 // the number of r's attributes known clean; -1: the message is not known clean either
+	// checked counts r's leading attributes known to hold nothing to
+	// change; -1 means not even the message is known clean.
+	checked := -1
 	if b == nil && extra == nil && h.event == "" {
 		// Nothing to add: the record goes to the wrapped handler as it is,
 		// unless it holds something to change. The loop is here rather
