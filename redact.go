@@ -844,22 +844,16 @@ func maskFrom(s, marker string, from int) (string, bool) {
 	return m.replace(), true
 }
 
-// scan runs the matchers at every anchor from s[from] on, four pairs to a
-// test, and stops early in detect mode once a secret is found.
+// scan runs the matchers at every anchor from s[from] on, and stops early
+// in detect mode once a secret is found.
 func (m *masker) scan(from int) {
-	s := m.s
-	i := from + 1
-	for ; i+3 < len(s) && !m.found; i += 4 {
-		p := s[i-1 : i+4]
-		if pairFirst[p[0]]&pairSecond[p[1]]|pairFirst[p[1]]&pairSecond[p[2]]|
-			pairFirst[p[2]]&pairSecond[p[3]]|pairFirst[p[3]]&pairSecond[p[4]] != 0 {
-			for j := i; j < i+4; j++ {
-				m.matchPair(j - 1)
-			}
+	for i := from; !m.found; {
+		m.matchPair(i)
+		next := firstAnchor(m.s[i+1:])
+		if next < 0 {
+			return
 		}
-	}
-	for ; i < len(s) && !m.found; i++ {
-		m.matchPair(i - 1)
+		i += 1 + next
 	}
 }
 
