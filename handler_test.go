@@ -3262,6 +3262,7 @@ func TestMaskSecretsMarker(t *testing.T) {
 		{"", "conn postgres://admin:@db:5432/app key="},
 		{"***", "conn postgres://admin:***@db:5432/app key=***"},
 		{"<secret>", "conn postgres://admin:<secret>@db:5432/app key=<secret>"},
+		{"REDACTED", "conn postgres://admin:REDACTED@db:5432/app key=REDACTED"}, // a marker starting like a secret
 	} {
 		got, found := maskSecrets(in, c.marker)
 		if got != c.want || !found {
@@ -3269,6 +3270,69 @@ func TestMaskSecretsMarker(t *testing.T) {
 		}
 		if again, found := maskSecrets(got, c.marker); again != got || found {
 			t.Errorf("maskSecrets(%q, %q) = %q, %v; want it unchanged", got, c.marker, again, found)
+		}
+	}
+}
+
+// randomText returns n bytes drawn mostly from alphabet, with some bytes
+// of any value.
+func randomText(r *rand.Rand, n int, alphabet string) string {
+	b := make([]byte, n)
+	for i := range b {
+		if r.IntN(8) == 0 {
+			b[i] = byte(r.IntN(256))
+		} else {
+			b[i] = alphabet[r.IntN(len(alphabet))]
+		}
+	}
+	return string(b)
+}
+
+// The scan runs the matchers only where firstAnchor stops, so a pair it
+// skipped would be a shape never looked for.
+func TestFirstAnchorFindsFirstPair(t *testing.T) {
+	naive := func(s string) int {
+		for i := 0; i+1 < len(s); i++ {
+			if pairFirst[s[i]]&pairSecond[s[i+1]] != 0 {
+				return i
+			}
+		}
+		return -1
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	const alphabet = "AKSBC3I_pousrbkmgxl-:/.e?&#6;@TtoOEasXx abcdefghijklmnopqrstuvwxyz0123456789"
+	for n := 0; n < 100000; n++ {
+		s := randomText(r, r.IntN(40), alphabet)
+		if got, want := firstAnchor(s), naive(s); got != want {
+			t.Fatalf("firstAnchor(%q) = %d, want %d", s, got, want)
+		}
+	}
+}
+
+// authCredentialAt finds the token's end and judges it in one pass; it
+// must agree with runEnd and looksGenerated, which the other matchers use.
+func TestAuthCredentialOnePass(t *testing.T) {
+	want := func(s string, j int) span {
+		for j < len(s) && isSpace(s[j]) {
+			j++
+		}
+		end := runEnd(s, j, isTokenChar)
+		if end-j < authTokenMin || !looksGenerated(s[j:end]) {
+			return span{}
+		}
+		return span{j, end}
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	pieces := []string{"a", "x", "Z", "Q", "0", "9", "-", ".", "_", "~", "+", "/", "=", " ", "\t", "\xff", "-----END", "-----BEGIN "}
+	for n := 0; n < 100000; n++ {
+		var b strings.Builder
+		b.WriteString("Bearer ")
+		for k := r.IntN(20); k > 0; k-- {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		s := b.String()
+		if got, want := authCredentialAt(s, 0), want(s, len("Bearer ")); got != want {
+			t.Fatalf("authCredentialAt(%q) = %v, want %v", s, got, want)
 		}
 	}
 }

@@ -165,7 +165,9 @@ func (rd *redactor) secretKeySlow(key string) bool {
 		return false
 	}
 	for _, w := range words {
-		if hasNormalizedSuffix(key[:end], w) {
+		// The plain suffix first: keys are most often written in lower
+		// case, and a comparison of bytes is cheaper than normalizing.
+		if strings.HasSuffix(key[:end], w) || hasNormalizedSuffix(key[:end], w) {
 			return !rd.allowed(key)
 		}
 	}
@@ -1094,6 +1096,9 @@ func (m *masker) alreadyMasked(k shape, v span) bool {
 	// Only a value that is markers and punctuation: a password that merely
 	// holds the marker text ("[REDACTED]x") is still a password.
 	val := m.s[v.start:v.end]
+	if val != "" && (isAlnum(val[0]) || val[0] >= 0x80) && !strings.HasPrefix(val, m.marker) {
+		return false // the usual secret: its first byte is no marker's
+	}
 	if strings.Contains(val, m.marker) {
 		val = strings.ReplaceAll(val, m.marker, "")
 	}
@@ -1108,6 +1113,10 @@ func (m *masker) alreadyMasked(k shape, v span) bool {
 // replace returns s with each maximal union of overlapping or adjacent
 // spans replaced by one marker.
 func (m *masker) replace() string {
+	if m.nspans == 1 {
+		v := m.first[0]
+		return m.s[:v.start] + m.marker + m.s[v.end:]
+	}
 	spans := m.first[:min(m.nspans, len(m.first))]
 	if m.more != nil {
 		spans = append(slices.Clip(spans), m.more...)
@@ -1548,8 +1557,27 @@ func authCredentialAt(s string, i int) span {
 	for j < len(s) && isSpace(s[j]) {
 		j++
 	}
-	end := runEnd(s, j, isTokenChar)
-	if end-j < authTokenMin || !looksGenerated(s[j:end]) {
+	// One pass finds the token's end and whether it looks generated (as
+	// looksGenerated would): classUpper is classLower<<1, so c&(seen<<1)
+	// holds classUpper for a capital after a lower-case letter.
+	end, seen, capAfterLower := j, uint8(0), uint8(0)
+	for ; end < len(s); end++ {
+		c := byteClass[s[end]]
+		if c&classToken == 0 {
+			break
+		}
+		capAfterLower |= c & (seen << 1)
+		seen |= c
+	}
+	generated := capAfterLower&classUpper != 0 ||
+		seen&classDigit != 0 && seen&(classLower|classUpper) != 0
+	if seen&classDash != 0 {
+		if k := strings.Index(s[j:end], pemEnd); k >= 0 {
+			end = j + k // a PEM END marker ends the run, as in runEnd
+			generated = looksGenerated(s[j:end])
+		}
+	}
+	if end-j < authTokenMin || !generated {
 		return span{}
 	}
 	return span{j, end}
@@ -1663,7 +1691,12 @@ const (
 	classLower
 	classUpper
 	classToken // the characters of an HTTP auth token (RFC 7235 token68)
+	classDash  // '-', which may begin a PEM END marker
 )
+
+// authCredentialAt relies on classUpper being classLower<<1; this fails to
+// compile otherwise.
+const _ = uint(classUpper-classLower<<1) + uint(classLower<<1-classUpper)
 
 var byteClass = func() (t [256]uint8) {
 	for c := 0; c < 256; c++ {
@@ -1675,7 +1708,9 @@ var byteClass = func() (t [256]uint8) {
 			t[c] = classLower | classToken
 		case isUpper(b):
 			t[c] = classUpper | classToken
-		case strings.IndexByte("._~+/=-", b) >= 0:
+		case b == '-':
+			t[c] = classToken | classDash
+		case strings.IndexByte("._~+/=", b) >= 0:
 			t[c] = classToken
 		}
 	}
