@@ -1005,6 +1005,84 @@ func BenchmarkRatio(b *testing.B) {
 	}
 }
 
+// BenchmarkFloor measures, like BenchmarkRatio, three wrappers that do
+// less than Handler can: the floors its figures stand on.
+//
+//   - pass forwards the record: the cost of any wrapper.
+//   - scan forwards it after running the secret-shape prefilter alone
+//     (firstAnchor, no rule, no matcher) over the message and every key
+//     and string value: the least a check for secrets can read.
+//   - copy rebuilds the record before forwarding it, as changing one
+//     attribute requires: slog.Record has no way to replace one.
+func BenchmarkFloor(b *testing.B) {
+	for _, c := range []struct {
+		name   string
+		record int // index in benchCases
+		scan   bool
+		copy   bool
+	}{
+		{"pass/plain", 0, false, false},
+		{"scan/plain", 0, true, false},
+		{"copy/secrets", 4, false, true},
+	} {
+		bc := benchCases()[c.record]
+		bare := benchLogger(slog.NewJSONHandler(io.Discard, nil))
+		h := floorHandler{inner: slog.NewJSONHandler(io.Discard, nil), scan: c.scan, copy: c.copy, found: new(bool)}
+		wrapped := benchLogger(h)
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportMetric(medianRatio(b, func() { bc.bare(bare) }, func() { bc.bare(wrapped) }), "x-bare")
+			if *h.found {
+				b.Fatal("the record holds an anchor: the scan floor would leave out the matchers' work")
+			}
+		})
+	}
+}
+
+// floorHandler is a wrapper for BenchmarkFloor.
+type floorHandler struct {
+	inner      slog.Handler
+	scan, copy bool
+	found      *bool // set when the scan finds an anchor
+}
+
+func (h floorHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return h.inner.Enabled(ctx, l)
+}
+
+func (h floorHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	h.inner = h.inner.WithAttrs(as)
+	return h
+}
+
+func (h floorHandler) WithGroup(name string) slog.Handler {
+	h.inner = h.inner.WithGroup(name)
+	return h
+}
+
+func (h floorHandler) Handle(ctx context.Context, r slog.Record) error {
+	if h.scan {
+		found := firstAnchor(r.Message) >= 0
+		r.Attrs(func(a slog.Attr) bool {
+			found = found || len(a.Key) >= minSecretLen && firstAnchor(a.Key) >= 0 ||
+				a.Value.Kind() == slog.KindString && firstAnchor(a.Value.String()) >= 0
+			return true
+		})
+		*h.found = *h.found || found
+	}
+	if h.copy {
+		var buf [8]slog.Attr
+		attrs := buf[:0]
+		r.Attrs(func(a slog.Attr) bool {
+			attrs = append(attrs, a)
+			return true
+		})
+		r2 := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
+		r2.AddAttrs(attrs...)
+		return h.inner.Handle(ctx, r2)
+	}
+	return h.inner.Handle(ctx, r)
+}
+
 // medianRatio runs b.N calls of each of bare and audit in alternating
 // batches, swapping which goes first, and returns the median per-batch
 // ratio of audit's time to bare's.
