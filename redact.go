@@ -165,9 +165,7 @@ func (rd *redactor) secretKeySlow(key string) bool {
 		return false
 	}
 	for _, w := range words {
-		// The plain suffix first: keys are most often written in lower
-		// case, and a comparison of bytes is cheaper than normalizing.
-		if strings.HasSuffix(key[:end], w) || hasNormalizedSuffix(key[:end], w) {
+		if hasNormalizedSuffix(key[:end], w) {
 			return !rd.allowed(key)
 		}
 	}
@@ -184,6 +182,11 @@ func (rd *redactor) allowed(key string) bool {
 // hasNormalizedSuffix reports whether normalizeKey(key) ends with w, which
 // is already normalized, without building the normalized key.
 func hasNormalizedSuffix(key, w string) bool {
+	if strings.HasSuffix(key, w) {
+		// Keys are most often written in lower case without separators
+		// in the word: comparing bytes is cheaper than normalizing.
+		return true
+	}
 	i := len(key)
 	for j := len(w) - 1; j >= 0; j-- {
 		for i > 0 && isKeySeparator(key[i-1]) {
