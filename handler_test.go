@@ -949,6 +949,19 @@ func benchCases() []benchCase {
 			},
 		},
 		{
+			// A service's record as it is really written: realistic keys
+			// (size_bytes-like keys end in what looks like a secret
+			// suffix to a naive check) and a sentence-long message.
+			name: "upload",
+			bare: func(l *slog.Logger) {
+				l.LogAttrs(context.Background(), slog.LevelInfo, "The uploaded file was stored and its checksum verified",
+					slog.String("filename", "quarterly-report-2026.pdf"), slog.Int("file_size_bytes", 482113),
+					slog.String("content_type", "application/pdf"),
+					slog.String("user_agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"),
+					slog.String("ip_address", "203.0.113.7"), slog.Duration("elapsed", 41*time.Millisecond))
+			},
+		},
+		{
 			name:  "disabled",
 			level: slog.LevelWarn,
 			bare: func(l *slog.Logger) {
