@@ -28,6 +28,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/slogaudit/audit/internal/secretscan"
 )
 
 // Keys of the attributes a [Handler] adds to records, unless [Options]
@@ -452,14 +454,14 @@ func (h *Handler) dirtyAttr(a slog.Attr) bool {
 	}
 	// The cost every record pays, per attribute: keys, scalars and
 	// strings are settled here, without a call into the general walk.
-	if key := a.Key; !rd.keyRuledOut(key) && rd.secretKeySlow(key) || containsSecret(key, rd.marker) {
+	if key := a.Key; rd.keys.Secret(key) || secretscan.Contains(key, rd.marker, rd.keys) {
 		return true
 	}
 	switch a.Value.Kind() {
 	case slog.KindInt64, slog.KindUint64, slog.KindFloat64, slog.KindBool, slog.KindDuration, slog.KindTime:
 		return false
 	case slog.KindString:
-		return containsSecret(a.Value.String(), rd.marker)
+		return secretscan.Contains(a.Value.String(), rd.marker, rd.keys)
 	}
 	_, changed := rd.attr(a, false)
 	return changed

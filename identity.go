@@ -309,7 +309,7 @@ func IsOpaque(name string) bool {
 
 func isHex(s string) bool {
 	for i := 0; i < len(s); i++ {
-		if !isHexByte(s[i]) {
+		if c := s[i] | 0x20; !('0' <= s[i] && s[i] <= '9' || 'a' <= c && c <= 'f') {
 			return false
 		}
 	}

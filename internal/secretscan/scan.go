@@ -1,0 +1,984 @@
+// Package secretscan finds secrets inside text: the shapes of well-known
+// credentials (cloud keys, API tokens, JWTs, PEM private keys, HTTP
+// authorization values, URL passwords, signed URL query values) and the
+// values of keys that a key rule calls secret. It knows nothing of slog:
+// its functions take strings and return strings, and the key rule is a
+// parameter, so that a caller's own secret names and allowed keys hold
+// inside text as they do for attributes.
+package secretscan
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+)
+
+// Mask returns s with every secret in it replaced by marker, keeping the
+// rest of the string, and whether it replaced anything. keys is the key
+// rule for keys found inside s. It does not allocate when it finds nothing.
+//
+// The shapes are those of well-known credential formats (cloud keys, API
+// tokens, JWTs, PEM private keys, HTTP auth headers, URL passwords and
+// signed URL query values). Only the secret value is replaced; the text that
+// makes it recognisable, such as "Bearer " or the BEGIN and END lines of a
+// private key, is kept so that the log stays readable.
+//
+// The scan is a single pass over s, linear in len(s) on any input. Every
+// shape is anchored on two adjacent bytes of its fixed part, and the exact
+// matcher of a shape runs only where they occur. Matchers run independently
+// of each other and their results are merged, so a secret is never hidden
+// from its own matcher by an overlapping match of another shape
+// ("Bearer <JWT>").
+func Mask(s, marker string, keys *Keys) (string, bool) {
+	if len(s) < MinLen {
+		return s, false
+	}
+	first := FirstAnchor(s)
+	if first < 0 {
+		return s, false
+	}
+	return maskFrom(s, marker, keys, first)
+}
+
+// FirstAnchor returns the index of the first pair of bytes of s that
+// anchors a shape, or -1. It tests four pairs per branch: most text holds
+// no anchor at all, and there the cost of this loop is the cost of
+// Mask.
+func FirstAnchor(s string) int {
+	i := 1
+	for ; i+3 < len(s); i += 4 {
+		p := s[i-1 : i+4]
+		if pairFirst[p[0]]&pairSecond[p[1]]|pairFirst[p[1]]&pairSecond[p[2]]|
+			pairFirst[p[2]]&pairSecond[p[3]]|pairFirst[p[3]]&pairSecond[p[4]] != 0 {
+			break
+		}
+	}
+	for i--; i+1 < len(s); i++ {
+		if pairFirst[s[i]]&pairSecond[s[i+1]] != 0 {
+			return i
+		}
+	}
+	return -1
+}
+
+// Contains reports whether Mask would change s, without building its
+// result: it stops at the first secret.
+func Contains(s, marker string, keys *Keys) bool {
+	if len(s) < MinLen {
+		return false
+	}
+	first := FirstAnchor(s)
+	return first >= 0 && detectFrom(s, marker, keys, first)
+}
+
+// detectFrom runs the matchers from the anchor at s[from] on and stops at
+// the first secret.
+func detectFrom(s, marker string, keys *Keys, from int) bool {
+	m := masker{s: s, marker: marker, keys: keys, detect: true}
+	m.scan(from)
+	return m.found
+}
+
+// maskFrom runs the matchers from the anchor at s[from] on.
+func maskFrom(s, marker string, keys *Keys, from int) (string, bool) {
+	m := masker{s: s, marker: marker, keys: keys}
+	m.scan(from)
+	if m.nspans == 0 {
+		return s, false
+	}
+	return m.replace(), true
+}
+
+// scan runs the matchers at every anchor from s[from] on, and stops early
+// in detect mode once a secret is found.
+func (m *masker) scan(from int) {
+	for i := from; !m.found; {
+		m.matchPair(i)
+		next := FirstAnchor(m.s[i+1:])
+		if next < 0 {
+			return
+		}
+		i += 1 + next
+	}
+}
+
+// MinLen is the length of the shortest input that can hold a secret:
+// "a://b@" and "?sig=x".
+const MinLen = 6
+
+// Minimum lengths of the random part of each shape. A shorter run is not a
+// credential of that kind; a longer one is masked whole, so that no part of
+// a secret that merely looks oversized is left behind.
+const (
+	awsKeyLen       = 20 // prefix and 16 base32 characters, exactly
+	githubTokenMin  = 36
+	githubPATMin    = 82 // the published length; shorter runs are identifiers such as github_pat_expiry_days
+	gitlabTokenMin  = 20
+	slackTokenMin   = 10
+	slackWebhookMin = 20
+	stripeKeyMin    = 10
+	googleKeyMin    = 35
+	npmTokenMin     = 36
+	authTokenMin    = 8
+	// The base64 of `{"a":0}`, the shortest JSON object a JWT header or
+	// payload can hold, has 10 characters.
+	jwtPartMin = 10
+)
+
+const (
+	pemBegin = "-----BEGIN "
+	pemEnd   = "-----END"
+)
+
+// Every shape is anchored on a pair of adjacent bytes of its fixed part,
+// chosen to be rare in ordinary text ("xo" of "xoxb-", "-B" of
+// "-----BEGIN"), so that the scanning loop seldom stops. The pair s[i],
+// s[i+1] is an anchor of the shapes whose bit is set in both
+// pairFirst[s[i]] and pairSecond[s[i+1]].
+const (
+	pairAWS        uint16 = 1 << iota // "AK", "AS", "AB", "AC", "A3"; Google's "AI"
+	pairUnderscore                    // "p_" of "ghp_", "b_" of "github_", "k_" of "sk_", "m_" of "npm_"
+	pairGitLab                        // "gl"
+	pairSlack                         // "xo"
+	pairPEMOrURL                      // "-B" of "-----BEGIN", ":/" of "://"
+	pairDot                           // ".e" before a JWT payload, ".s" of "hooks.slack"
+	pairQuery                         // "?X", "&s", ... of signed query keys
+	pairBearer                        // "Be", "ba", ... of Bearer and Basic
+	pairToken                         // "To", "to", ... of Token
+	pairDSN                           // "@t" of "@tcp(", "@u" of "@unix("
+)
+
+var pairFirst = [256]uint16{
+	'A': pairAWS,
+	'p': pairUnderscore,
+	'o': pairUnderscore,
+	'u': pairUnderscore,
+	's': pairUnderscore,
+	'r': pairUnderscore,
+	'b': pairUnderscore | pairBearer,
+	'k': pairUnderscore,
+	'm': pairUnderscore,
+	'g': pairGitLab,
+	'x': pairSlack,
+	'-': pairPEMOrURL,
+	':': pairPEMOrURL,
+	'.': pairDot,
+	'?': pairQuery,
+	'&': pairQuery,
+	'#': pairQuery, // a fragment's parameters: #access_token=...
+	'6': pairQuery, // of "\u0026", an '&' escaped in JSON
+	';': pairQuery, // of "&amp;", an '&' escaped in HTML
+	'@': pairDSN,
+	'B': pairBearer,
+	'T': pairToken,
+	't': pairToken,
+}
+
+var pairSecond = withQueryKeys([256]uint16{
+	'K': pairAWS,
+	'S': pairAWS | pairQuery,
+	'B': pairAWS | pairPEMOrURL,
+	'C': pairAWS,
+	'3': pairAWS,
+	'I': pairAWS,
+	'_': pairUnderscore,
+	'l': pairGitLab,
+	'o': pairSlack | pairToken,
+	'O': pairToken,
+	'/': pairPEMOrURL,
+	'e': pairDot | pairBearer,
+	'E': pairBearer,
+	's': pairDot | pairQuery,
+	'a': pairBearer | pairQuery,
+	'A': pairBearer | pairQuery,
+	'X': pairQuery,
+	'x': pairQuery,
+})
+
+// withQueryKeys marks every letter as a second byte of a query anchor: it
+// is the first byte of the key, and any key can be secret by name
+// (access_token, password), not only the signed-URL ones. The '@' of a
+// MySQL DSN is followed by "tcp(" or "unix(".
+func withQueryKeys(t [256]uint16) [256]uint16 {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] |= pairQuery
+		t[c-'a'+'A'] |= pairQuery
+	}
+	t['t'] |= pairDSN
+	t['u'] |= pairDSN
+	return t
+}
+
+// A shape is a kind of secret.
+type shape int
+
+const (
+	awsKey shape = iota
+	googleKey
+	githubToken
+	stripeKey
+	npmToken
+	gitlabToken
+	slackToken
+	privateKey
+	jwt
+	slackWebhook
+	urlCredential
+	queryCredential
+	authCredential
+	dsnPassword
+	numShapes
+)
+
+// A span is the byte range s[start:end] of a secret value.
+// A span that is empty means no match.
+type span struct{ start, end int }
+
+func (v span) empty() bool { return v.end <= v.start }
+
+// A masker collects the secret values of one string.
+type masker struct {
+	s, marker string
+	keys      *Keys // the key rule for keys found inside the text
+	// The values found: the first in first, without allocating for a
+	// typical line, the others in more.
+	first  [4]span
+	nspans int
+	more   []span
+	// detect makes the masker stop at the first secret, recording it in
+	// found instead of spans: the question is whether to mask, not how.
+	detect, found bool
+	// done[k] is the end of the last value of shape k found. Anchors before
+	// it are not tried again for k: they lie inside that value, and
+	// scanning it again from each of them would make the scan quadratic.
+	done [numShapes]int
+}
+
+// matchPair runs the matchers of the shapes anchored on the pair of bytes
+// at s[i]. Matchers are handed the offset where their shape would start,
+// which they verify.
+func (m *masker) matchPair(i int) {
+	hit := pairFirst[m.s[i]] & pairSecond[m.s[i+1]]
+	if hit == 0 {
+		return
+	}
+	if hit&pairAWS != 0 {
+		m.try(awsKey, i, i, awsKeyAt)
+		m.try(googleKey, i, i, googleKeyAt)
+	}
+	if hit&pairUnderscore != 0 {
+		u := i + 1
+		m.try(githubToken, u, u-len("ghp"), githubTokenAt)
+		m.try(githubToken, u, u-len("github"), githubTokenAt)
+		m.try(stripeKey, u, u-len("sk"), stripeKeyAt)
+		m.try(npmToken, u, u-len("npm"), npmTokenAt)
+	}
+	if hit&pairGitLab != 0 {
+		m.try(gitlabToken, i, i, gitlabTokenAt)
+	}
+	if hit&pairSlack != 0 {
+		m.try(slackToken, i, i, slackTokenAt)
+	}
+	if hit&pairPEMOrURL != 0 {
+		if m.s[i] == '-' {
+			m.try(privateKey, i, i-len("----"), privateKeyAt)
+		} else {
+			m.try(urlCredential, i, i, urlCredentialAt)
+		}
+	}
+	if hit&pairDot != 0 {
+		m.try(jwt, i, i, jwtAt)
+		m.try(slackWebhook, i, i-len("hooks"), slackWebhookAt)
+	}
+	if hit&pairQuery != 0 {
+		if i >= m.done[queryCredential] {
+			m.record(queryCredential, queryCredentialAt(m.s, i, m.keys))
+		}
+	}
+	if hit&(pairBearer|pairToken) != 0 {
+		m.try(authCredential, i, i, authCredentialAt)
+	}
+	if hit&pairDSN != 0 {
+		m.try(dsnPassword, i, i, dsnPasswordAt)
+	}
+}
+
+// try records the value that match finds at start, unless the anchor lies
+// inside an earlier value of the same shape.
+func (m *masker) try(k shape, anchor, start int, match func(s string, i int) span) {
+	if anchor < m.done[k] || start < 0 {
+		return
+	}
+	m.record(k, match(m.s, start))
+}
+
+// record keeps v, the value a matcher of shape k found.
+func (m *masker) record(k shape, v span) {
+	if v.empty() {
+		// A matcher that looked at a run and turned it down returns the
+		// empty span at its end: later anchors inside the run would be
+		// turned down too, and rescanning it from each would be quadratic.
+		m.done[k] = max(m.done[k], v.end)
+		return
+	}
+	m.done[k] = v.end
+	if m.alreadyMasked(k, v) {
+		return
+	}
+	if m.detect {
+		m.found = true
+		return
+	}
+	if m.nspans < len(m.first) {
+		m.first[m.nspans] = v
+	} else {
+		m.more = append(m.more, v)
+	}
+	m.nspans++
+}
+
+// alreadyMasked reports whether the value v is the output of an earlier
+// call rather than a secret, which keeps masking idempotent.
+func (m *masker) alreadyMasked(k shape, v span) bool {
+	if m.marker == "" {
+		return false
+	}
+	// Only a value that is markers and punctuation: a password that merely
+	// holds the marker text ("[REDACTED]x") is still a password.
+	val := m.s[v.start:v.end]
+	if val != "" && (isAlnum(val[0]) || val[0] >= 0x80) && !strings.HasPrefix(val, m.marker) {
+		return false // the usual secret: its first byte is no marker's
+	}
+	if strings.Contains(val, m.marker) {
+		val = strings.ReplaceAll(val, m.marker, "")
+	}
+	for i := 0; i < len(val); i++ {
+		if isAlnum(val[i]) || val[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// replace returns s with each maximal union of overlapping or adjacent
+// spans replaced by one marker.
+func (m *masker) replace() string {
+	if m.nspans == 1 {
+		v := m.first[0]
+		return m.s[:v.start] + m.marker + m.s[v.end:]
+	}
+	spans := m.first[:min(m.nspans, len(m.first))]
+	if m.more != nil {
+		spans = append(slices.Clip(spans), m.more...)
+	}
+	byStart := func(a, b span) int { return cmp.Compare(a.start, b.start) }
+	if !slices.IsSortedFunc(spans, byStart) {
+		// Matchers that look behind their anchor report out of order.
+		slices.SortFunc(spans, byStart)
+	}
+	var b strings.Builder
+	b.Grow(len(m.s) + len(spans)*len(m.marker))
+	last, cur := 0, spans[0]
+	for _, v := range spans[1:] {
+		if v.start <= cur.end {
+			cur.end = max(cur.end, v.end)
+			continue
+		}
+		b.WriteString(m.s[last:cur.start])
+		b.WriteString(m.marker)
+		last, cur = cur.end, v
+	}
+	b.WriteString(m.s[last:cur.start])
+	b.WriteString(m.marker)
+	b.WriteString(m.s[cur.end:])
+	return b.String()
+}
+
+// awsKeyAt matches an AWS access key id: a four-byte prefix naming the kind
+// of key and 16 base32 characters, standing alone as a word.
+func awsKeyAt(s string, i int) span {
+	end := i + awsKeyLen
+	if end > len(s) || !wordStart(s, i) {
+		return span{}
+	}
+	switch s[i : i+4] {
+	case "AKIA", "ASIA", "ABIA", "ACCA":
+	default:
+		if s[i:i+3] != "A3T" || !isUpper(s[i+3]) && !isDigit(s[i+3]) {
+			return span{}
+		}
+	}
+	for j := i + 4; j < end; j++ {
+		if !isBase32(s[j]) {
+			return span{}
+		}
+	}
+	// A key glued to a secret that needs no word boundary is masked with
+	// it; otherwise masking that secret would turn the key into a word of
+	// its own and the next pass would find it.
+	if end < len(s) && isWord(s[end]) && !gluedSecretAt(s, end) {
+		return span{}
+	}
+	return span{i, end}
+}
+
+// gluedSecretAt reports whether s[i:] starts with a secret that is
+// recognised whatever precedes it. It looks at a bounded window only, as it
+// may be asked about the same bytes once per preceding AWS key.
+func gluedSecretAt(s string, i int) bool {
+	// Long enough for every prefixed token at its minimum length
+	// (github_pat_ needs 93 bytes) and for looksGenerated to see a digit;
+	// bounded, so that the scan stays linear.
+	const window = 256
+	w := s[:min(len(s), i+window)]
+	return !githubTokenAt(w, i).empty() ||
+		!gitlabTokenAt(w, i).empty() ||
+		!slackTokenAt(w, i).empty()
+}
+
+// googleKeyAt matches a Google API key, "AIza" and 35 or more [\w-].
+func googleKeyAt(s string, i int) span {
+	if !strings.HasPrefix(s[i:], "AIza") || !wordStart(s, i) {
+		return span{}
+	}
+	return runAtLeast(s, i, i+len("AIza"), googleKeyMin, isWordOrDash)
+}
+
+// githubTokenAt matches a GitHub token: a classic one, "gh" and a letter
+// naming its kind, or a fine-grained personal access token.
+func githubTokenAt(s string, i int) span {
+	t := s[i:]
+	switch {
+	case len(t) > 4 && t[0] == 'g' && t[1] == 'h' && strings.IndexByte("pousr", t[2]) >= 0 && t[3] == '_':
+		return runAtLeast(s, i, i+len("ghp_"), githubTokenMin, isAlnum)
+	case strings.HasPrefix(t, "github_pat_"):
+		return runAtLeast(s, i, i+len("github_pat_"), githubPATMin, isWord)
+	}
+	return span{}
+}
+
+// stripeKeyAt matches a Stripe secret or restricted key. Unlike the
+// other underscore-anchored shapes it must start a word, as its prefix is
+// also the tail of ordinary identifiers (risk_test_suite).
+func stripeKeyAt(s string, i int) span {
+	t := s[i:]
+	if len(t) < len("sk_test_") || t[0] != 's' && t[0] != 'r' || t[1] != 'k' || !wordStart(s, i) {
+		return span{}
+	}
+	switch t[2:8] {
+	case "_test_", "_live_", "_prod_":
+		v := runAtLeast(s, i, i+len("sk_test_"), stripeKeyMin, isAlnum)
+		if !v.empty() && !looksGenerated(s[i+len("sk_test_"):v.end]) {
+			return span{v.end, v.end} // sk_test_environment_name is a name
+		}
+		return v
+	}
+	return span{}
+}
+
+// npmTokenAt matches an npm access token.
+func npmTokenAt(s string, i int) span {
+	if !strings.HasPrefix(s[i:], "npm_") || !wordStart(s, i) {
+		return span{}
+	}
+	return runAtLeast(s, i, i+len("npm_"), npmTokenMin, isAlnum)
+}
+
+// gitlabTokenAt matches a GitLab personal access token.
+func gitlabTokenAt(s string, i int) span {
+	if !strings.HasPrefix(s[i:], "glpat-") {
+		return span{}
+	}
+	v := runAtLeast(s, i, i+len("glpat-"), gitlabTokenMin, isWordOrDash)
+	if !v.empty() && !looksGenerated(s[i+len("glpat-"):v.end]) {
+		return span{v.end, v.end} // glpat-rotation-policy-enabled is a setting's name
+	}
+	return v
+}
+
+// slackTokenAt matches a Slack token. Bot, user and the other kinds differ
+// only in how their run of digits, letters and dashes is grouped, which
+// need not be checked to know it is a token.
+func slackTokenAt(s string, i int) span {
+	t := s[i:]
+	if len(t) < len("xoxb-") || t[:3] != "xox" || strings.IndexByte("abpers", t[3]) < 0 || t[4] != '-' {
+		return span{}
+	}
+	return runAtLeast(s, i, i+len("xoxb-"), slackTokenMin, isSlackChar)
+}
+
+// slackWebhookAt matches the secret path of a Slack webhook URL; the host
+// and the kind of hook are kept.
+func slackWebhookAt(s string, i int) span {
+	const host = "hooks.slack.com/"
+	if !strings.HasPrefix(s[i:], host) {
+		return span{}
+	}
+	j := i + len(host)
+	for _, kind := range [...]string{"services/", "workflows/", "triggers/"} {
+		if strings.HasPrefix(s[j:], kind) {
+			j += len(kind)
+			return runAtLeast(s, j, j, slackWebhookMin, isWebhookChar)
+		}
+	}
+	return span{}
+}
+
+// jwtAt matches a JSON Web Token around the dot at s[dot]: a header and a
+// payload, both base64url JSON objects, and a signature that may be empty
+// (alg "none"). It is anchored on the dot before the payload, as ".e" is
+// rarer in text than the "ey" a header starts with; the header is found by
+// looking back from the dot.
+func jwtAt(s string, dot int) span {
+	if !hasJSONPrefix(s[dot+1:]) {
+		return span{}
+	}
+	start := jwtHeaderStart(s, runStart(s, dot, isWordOrDash), dot)
+	if start < 0 || dot-start < jwtPartMin {
+		return span{}
+	}
+	p := dot + 1
+	pe := runEnd(s, p, isWordOrDash)
+	if pe-p < jwtPartMin || pe == len(s) || s[pe] != '.' {
+		return span{}
+	}
+	end := runEnd(s, pe+1, isWordOrDash)
+	// Some encoders pad the signature, against the spec.
+	for n := 0; n < 2 && end < len(s) && s[end] == '='; n++ {
+		end++
+	}
+	return span{start, end}
+}
+
+// jwtHeaderStart returns the offset of the first JSON object prefix in
+// s[from:dot], or -1. The run of base64url bytes before the dot may begin
+// with something glued on ("jwt-eyJ...", "tokeneyJ...") or with the hex
+// digits of a percent escape ("Bearer%20eyJ..."), none of which is part of
+// the token: it starts at the first JSON prefix. That the payload after the
+// dot must start like JSON too is what keeps ordinary text out.
+func jwtHeaderStart(s string, from, dot int) int {
+	if from > 0 && s[from-1] == '%' && dot-from > 2 && isHexByte(s[from]) && isHexByte(s[from+1]) && hasJSONPrefix(s[from+2:dot]) {
+		return from + 2
+	}
+	for k := from; k < dot; k++ {
+		if hasJSONPrefix(s[k:dot]) {
+			return k
+		}
+	}
+	return -1
+}
+
+// hasJSONPrefix reports whether t starts like the base64 of a JSON object:
+// `{"`, or `{` and a newline as pretty-printers write it.
+func hasJSONPrefix(t string) bool {
+	return strings.HasPrefix(t, "eyJ") || strings.HasPrefix(t, "ewogIC") || strings.HasPrefix(t, "ewoid")
+}
+
+// privateKeyAt matches a PEM private key block. The value is the body
+// between the BEGIN and END lines, which are kept; without an END line, as
+// in a truncated log line, the body runs to the end of s.
+func privateKeyAt(s string, i int) span {
+	if !strings.HasPrefix(s[i:], pemBegin) {
+		return span{}
+	}
+	j := i + len(pemBegin)
+	e := runEnd(s, j, isPEMLabelChar)
+	label := strings.TrimSuffix(s[j:e], " BLOCK") // PGP
+	if label != "PRIVATE KEY" && !strings.HasSuffix(label, " PRIVATE KEY") || !strings.HasPrefix(s[e:], "-----") {
+		return span{}
+	}
+	start, end := e+len("-----"), len(s)
+	if n := strings.Index(s[start:], pemEnd); n >= 0 {
+		end = start + n
+	}
+	for start < end && isSpace(s[start]) {
+		start++
+	}
+	for end > start && isSpace(s[end-1]) {
+		end--
+	}
+	return span{start, end}
+}
+
+// urlCredentialAt matches the credential in the userinfo of a URL whose
+// "://" is at s[i]: the password, or the whole userinfo if it has no
+// password, which is how tokens are put in URLs (https://TOKEN@host).
+func urlCredentialAt(s string, i int) span {
+	if i == 0 || !isSchemeChar(s[i-1]) || !strings.HasPrefix(s[i:], "://") {
+		return span{}
+	}
+	start := i + len("://")
+	// Like net/url, take the last '@' of the authority as the end of the
+	// userinfo: passwords are often written with a bare '@'.
+	at := strings.LastIndexByte(s[start:runEnd(s, start, inAuthority)], '@')
+	if at <= 0 {
+		return unencodedPasswordAt(s, start)
+	}
+	end := start + at
+	if c := strings.IndexByte(s[start:end], ':'); c >= 0 {
+		return span{start + c + 1, end}
+	}
+	// A bare userinfo is a login name (https://ada@example.com,
+	// ssh://git@host), unless it looks machine-made: a token used as the
+	// userinfo (https://<token>@github.com).
+	if isLoginScheme(s[:i]) || !looksGenerated(s[start:end]) {
+		return span{}
+	}
+	return span{start, end}
+}
+
+// unencodedPasswordAt matches a password holding an unencoded '/', '?' or
+// '#', which ends the authority early (postgres://admin:pa/ss@db): with
+// "user:" before any of them, and an '@' and a host later in the same
+// token, the password runs to that '@'. A port followed by a path
+// (host:8080/@scope/pkg) is not a password.
+func unencodedPasswordAt(s string, start int) span {
+	// "user:" and the start of the password must be in the authority:
+	// a cheap test that settles most "://" at once.
+	auth := s[start:runEnd(s, start, inAuthority)]
+	if c := strings.IndexByte(auth, ':'); c < 0 || c == len(auth)-1 {
+		return span{}
+	}
+	// The window is bounded so that the scan stays linear however many
+	// "://" a string holds; a userinfo is never this long.
+	tokenEnd := runEnd(s[:min(len(s), start+maxUserinfo)], start, inURLToken)
+	at := strings.LastIndexByte(s[start:tokenEnd], '@')
+	if at <= 0 || start+at+1 >= tokenEnd || !isHostStart(s[start+at+1]) {
+		return span{}
+	}
+	userinfo := s[start : start+at]
+	c := strings.IndexByte(userinfo, ':')
+	if c < 0 || strings.ContainsAny(userinfo[:c], "/?#@") || c+1 == len(userinfo) {
+		return span{}
+	}
+	pass := userinfo[c+1:]
+	if strings.HasPrefix(pass, "//") {
+		return span{} // a scheme ("a://b://u:p@h"), not a password
+	}
+	if d := runEnd(pass, 0, isDigit); d > 0 && d < len(pass) && strings.IndexByte("/?#", pass[d]) >= 0 {
+		return span{}
+	}
+	return span{start + c + 1, start + at}
+}
+
+// maxUserinfo bounds the search for the '@' of a userinfo whose password
+// has an unencoded '/', '?' or '#'.
+const maxUserinfo = 256
+
+func inURLToken(c byte) bool {
+	switch c {
+	case '"', '\'', '<', '>', '`', '\\', 0x7f:
+		return false
+	}
+	return c > ' '
+}
+
+func isHostStart(c byte) bool { return isAlnum(c) || c == '[' }
+
+// dsnPasswordAt matches the password of a Go MySQL driver DSN,
+// user:password@tcp(host:port)/db or @unix(socket), whose '@' is at s[i].
+func dsnPasswordAt(s string, i int) span {
+	if !strings.HasPrefix(s[i:], "@tcp(") && !strings.HasPrefix(s[i:], "@unix(") {
+		return span{}
+	}
+	start := max(runStart(s, i, inDSNUserinfo), i-maxUserinfo) // bounded, like unencodedPasswordAt
+	c := strings.IndexByte(s[start:i], ':')
+	if c < 0 || start+c+1 == i {
+		return span{}
+	}
+	return span{start + c + 1, i}
+}
+
+func inDSNUserinfo(c byte) bool {
+	switch c {
+	case '"', '\'', '<', '>', '`', '=', ',', ';', '(', ')':
+		return false
+	}
+	return c > ' ' && c != 0x7f
+}
+
+// loginSchemes are the URL schemes whose userinfo without a password is a
+// login name, not a credential: ssh://git@github.com/org/repo.
+var loginSchemes = [...]string{"ssh", "sftp", "git"}
+
+// isLoginScheme reports whether before, the text preceding "://", ends
+// with one of loginSchemes as a word of its own, which also admits
+// compounds such as "git+ssh". Only the letters next to "://" are looked
+// at, so that masking a value before the scheme cannot change the answer.
+func isLoginScheme(before string) bool {
+	n := len(before)
+	for n > 0 && isLetter(before[n-1]) {
+		n--
+	}
+	for _, scheme := range loginSchemes {
+		if strings.EqualFold(before[n:], scheme) {
+			return true
+		}
+	}
+	return false
+}
+
+// signedQueryKeys are query parameters of pre-signed URLs whose value
+// grants access on its own.
+var signedQueryKeys = [...]string{
+	"X-Amz-Signature",
+	"X-Amz-Credential",
+	"X-Amz-Security-Token",
+	"AWSAccessKeyId",
+	"Signature",
+	"sig",
+	"X-Goog-Signature",
+	"X-Goog-Credential",
+}
+
+// queryCredentialAt matches the value of a query or fragment parameter
+// whose separator ('?', '&' or '#', or '&' escaped as "&amp;" in HTML or
+// "\u0026" in JSON) ends at s[i], when the key is one of a signed URL's or
+// is secret by the key rule (access_token, password).
+func queryCredentialAt(s string, i int, keys *Keys) span {
+	switch s[i] {
+	case '?', '&', '#':
+	case ';':
+		if !strings.HasSuffix(s[:i+1], "&amp;") {
+			return span{}
+		}
+	case '6':
+		if !strings.HasSuffix(s[:i+1], "\\u0026") {
+			return span{}
+		}
+	default:
+		return span{}
+	}
+	k := i + 1
+	eq := strings.IndexByte(s[k:min(len(s), k+maxQueryKey+1)], '=')
+	if eq <= 0 || !isSecretQueryKey(s[k:k+eq], keys) {
+		return span{}
+	}
+	start := k + eq + 1
+	return span{start, runEnd(s, start, inQueryValue)}
+}
+
+// maxQueryKey bounds the key looked at, keeping the scan linear.
+const maxQueryKey = 48
+
+// isSecretQueryKey reports whether a query key's value is a credential: a
+// signed URL's key, or a key the key rule calls secret.
+func isSecretQueryKey(key string, keys *Keys) bool {
+	if isSignedQueryKey(key) {
+		return true
+	}
+	for i := 0; i < len(key); i++ {
+		if !isWord(key[i]) && key[i] != '-' && key[i] != '.' {
+			return false
+		}
+	}
+	return keys.Secret(key)
+}
+
+func isSignedQueryKey(key string) bool {
+	for _, k := range signedQueryKeys {
+		if len(k) == len(key) && strings.EqualFold(k, key) {
+			return true
+		}
+	}
+	return false
+}
+
+// authSchemes are the HTTP authentication schemes whose parameter is a
+// credential, in lower case.
+var authSchemes = [...]string{"bearer", "basic", "token"}
+
+// authCredentialAt matches the credential of an HTTP Authorization value
+// whose scheme starts at s[i].
+func authCredentialAt(s string, i int) span {
+	n := authSchemeLen(s[i:])
+	if n == 0 || !wordStart(s, i) {
+		return span{}
+	}
+	j := i + n
+	if j == len(s) || !isSpace(s[j]) {
+		return span{}
+	}
+	for j < len(s) && isSpace(s[j]) {
+		j++
+	}
+	// One pass finds the token's end and whether it looks generated (as
+	// looksGenerated would): classUpper is classLower<<1, so c&(seen<<1)
+	// holds classUpper for a capital after a lower-case letter.
+	end, seen, capAfterLower := j, uint8(0), uint8(0)
+	for ; end < len(s); end++ {
+		c := byteClass[s[end]]
+		if c&classToken == 0 {
+			break
+		}
+		capAfterLower |= c & (seen << 1)
+		seen |= c
+	}
+	generated := capAfterLower&classUpper != 0 ||
+		seen&classDigit != 0 && seen&(classLower|classUpper) != 0
+	if seen&classDash != 0 {
+		if k := strings.Index(s[j:end], pemEnd); k >= 0 {
+			end = j + k // a PEM END marker ends the run, as in runEnd
+			generated = looksGenerated(s[j:end])
+		}
+	}
+	if end-j < authTokenMin || !generated {
+		return span{}
+	}
+	return span{j, end}
+}
+
+// authSchemeLen returns the length of the auth scheme that t starts with,
+// in any case, or 0.
+func authSchemeLen(t string) int {
+	for _, scheme := range authSchemes {
+		if hasPrefixFold(t, scheme) {
+			if scheme == "token" && t[0] != 'T' {
+				return 0 // "unexpected token 0x7f3a2b1c" is prose; the scheme is written Token
+			}
+			return len(scheme)
+		}
+	}
+	return 0
+}
+
+// hasPrefixFold reports whether t starts with the lower-case ASCII letters
+// of prefix, in any case.
+func hasPrefixFold(t, prefix string) bool {
+	if len(t) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		if t[i]|0x20 != prefix[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// looksGenerated reports whether an auth token looks machine-made rather
+// than like the next word of a sentence ("Basic authentication failed"):
+// it mixes letters and digits, or has a capital after a lower-case letter.
+func looksGenerated(t string) bool {
+	var seen uint8
+	for i := 0; i < len(t); i++ {
+		c := byteClass[t[i]]
+		if c&classUpper != 0 && seen&classLower != 0 {
+			return true
+		}
+		seen |= c
+	}
+	return seen&classDigit != 0 && seen&(classLower|classUpper) != 0
+}
+
+// runAtLeast returns the span from start to the end of the run of bytes in
+// class that begins at from, if the run has at least n bytes.
+func runAtLeast(s string, start, from, n int, in func(byte) bool) span {
+	end := runEnd(s, from, in)
+	if end-from < n {
+		return span{}
+	}
+	return span{start, end}
+}
+
+// runEnd returns the end of the run of bytes in class that begins at i.
+// A PEM END marker ends every run: a value that took it up would leave the
+// private key block before it open, and the next pass would mask anew.
+func runEnd(s string, i int, in func(byte) bool) int {
+	for i < len(s) && in(s[i]) && (s[i] != '-' || !strings.HasPrefix(s[i:], pemEnd)) {
+		i++
+	}
+	return i
+}
+
+// runStart is runEnd looking back from i.
+func runStart(s string, i int, in func(byte) bool) int {
+	for i > 0 && in(s[i-1]) && (s[i-1] != 'D' || !strings.HasSuffix(s[:i], pemEnd)) {
+		i--
+	}
+	return i
+}
+
+// wordStart reports whether a word starts at s[i], in the ASCII sense of
+// regexp's \b.
+func wordStart(s string, i int) bool { return i == 0 || !isWord(s[i-1]) }
+
+func isDigit(c byte) bool        { return '0' <= c && c <= '9' }
+func isUpper(c byte) bool        { return 'A' <= c && c <= 'Z' }
+func isLower(c byte) bool        { return 'a' <= c && c <= 'z' }
+func isLetter(c byte) bool       { return isUpper(c) || isLower(c) }
+func isAlnum(c byte) bool        { return isDigit(c) || isLetter(c) }
+func isWord(c byte) bool         { return isAlnum(c) || c == '_' }
+func isWordOrDash(c byte) bool   { return isWord(c) || c == '-' } // also base64url
+func isHexByte(c byte) bool      { return isDigit(c) || 'a' <= c|0x20 && c|0x20 <= 'f' }
+func isBase32(c byte) bool       { return isUpper(c) || '2' <= c && c <= '7' }
+func isSlackChar(c byte) bool    { return isAlnum(c) || c == '-' }
+func isWebhookChar(c byte) bool  { return isWordOrDash(c) || c == '+' || c == '/' }
+func isSchemeChar(c byte) bool   { return isAlnum(c) || c == '+' || c == '-' || c == '.' }
+func isPEMLabelChar(c byte) bool { return isWord(c) || c == ' ' }
+
+func isSpace(c byte) bool {
+	switch c {
+	case ' ', '\t', '\n', '\r', '\v', '\f':
+		return true
+	}
+	return false
+}
+
+// isTokenChar reports whether c may occur in an HTTP auth credential
+// (RFC 6750 b64token, which also covers RFC 7617 base64).
+func isTokenChar(c byte) bool { return byteClass[c]&classToken != 0 }
+
+// Byte classes, for the loops that run over a whole candidate value: one
+// table lookup per byte rather than a chain of comparisons.
+const (
+	classDigit uint8 = 1 << iota
+	classLower
+	classUpper
+	classToken // the characters of an HTTP auth token (RFC 7235 token68)
+	classDash  // '-', which may begin a PEM END marker
+)
+
+// authCredentialAt relies on classUpper being classLower<<1; this fails to
+// compile otherwise.
+const _ = uint(classUpper-classLower<<1) + uint(classLower<<1-classUpper)
+
+var byteClass = func() (t [256]uint8) {
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		switch {
+		case isDigit(b):
+			t[c] = classDigit | classToken
+		case isLower(b):
+			t[c] = classLower | classToken
+		case isUpper(b):
+			t[c] = classUpper | classToken
+		case b == '-':
+			t[c] = classToken | classDash
+		case strings.IndexByte("._~+/=", b) >= 0:
+			t[c] = classToken
+		}
+	}
+	return t
+}()
+
+// inAuthority reports whether c may occur in the authority of a URL found
+// in text. Bytes that end a URL in prose, JSON or HTML end it here too.
+func inAuthority(c byte) bool {
+	switch c {
+	case '/', '?', '#', '"', '\'', '<', '>', '`', '\\', '{', '}', '|', '^', 0x7f:
+		return false
+	}
+	return c > ' '
+}
+
+// inQueryValue reports whether c may occur in a query value found in text.
+// A '?' is allowed in a query by RFC 3986 but never occurs unescaped in a
+// signed value; ending values there keeps the values of a string apart.
+func inQueryValue(c byte) bool {
+	switch c {
+	case '&', '?', '#', '"', '\'', '<', '>', '`', 0x7f:
+		return false
+	}
+	return c > ' '
+}
