@@ -681,36 +681,6 @@ func TestDefaultLogger(t *testing.T) {
 	}
 }
 
-// TestLogHandlerMatchesDefault compares the replica with slog's own default
-// handler for the same records, over several log flag settings.
-func TestLogHandlerMatchesDefault(t *testing.T) {
-	restore := saveDefaults()
-	defer restore()
-	var pcs [1]uintptr
-	runtime.Callers(1, pcs[:])
-	for _, flags := range []int{0, log.Lshortfile, log.Llongfile | log.Lmsgprefix, log.Lshortfile | log.LUTC} {
-		var want, got bytes.Buffer
-		log.SetFlags(flags)
-		log.SetPrefix("p> ")
-		log.SetOutput(&want)
-		orig := slog.Default().Handler()
-		log.SetOutput(&got)
-		replica := newLogHandler(orig)
-		log.SetOutput(&want)
-		for _, h := range []slog.Handler{orig, replica} {
-			r := slog.NewRecord(frozen, slog.LevelWarn, "msg with spaces", pcs[0])
-			r.Add("a", 1, "s", "two words", slog.Group("g", "x", true))
-			hh := h.WithAttrs([]slog.Attr{slog.Int("w", 0)}).WithGroup("grp")
-			if err := hh.Handle(context.Background(), r); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if got.String() != want.String() {
-			t.Errorf("flags %d:\ngot  %q\nwant %q", flags, got.String(), want.String())
-		}
-	}
-}
-
 // saveDefaults returns a func that puts back slog's and log's defaults.
 func saveDefaults() func() {
 	l, w, f, p := slog.Default(), log.Writer(), log.Flags(), log.Prefix()
