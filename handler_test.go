@@ -37,6 +37,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/slogaudit/audit/internal/reqbody"
 	"github.com/slogaudit/audit/internal/secretscan"
 	"github.com/slogaudit/audit/internal/testsecrets"
 )
@@ -2418,7 +2419,7 @@ func TestMiddlewareResponseWriter(t *testing.T) {
 }
 
 func TestMiddlewareBody(t *testing.T) {
-	long := strings.Repeat("z", maxBody+100)
+	long := strings.Repeat("z", reqbody.Max+100)
 	tests := []struct {
 		name    string
 		logBody func(*http.Request) bool
@@ -2441,7 +2442,7 @@ func TestMiddlewareBody(t *testing.T) {
 		{name: "cut JSON is left out", logBody: httpTestBodyHeader, ctype: "application/json", body: `{"a":"` + long + `"}`, read: true,
 			size: float64(len(long) + 8)},
 		{name: "text is cut at 4 KiB", logBody: httpTestBodyHeader, ctype: "text/plain", body: long, read: true,
-			want: `"` + long[:maxBody] + `"`, size: float64(len(long))},
+			want: `"` + long[:reqbody.Max] + `"`, size: float64(len(long))},
 		{name: "unread body", logBody: httpTestBodyHeader, ctype: "text/plain", body: "hello", size: 0},
 	}
 	for _, tt := range tests {

@@ -2,18 +2,13 @@ package audit
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
-	"mime"
-	"mime/multipart"
 	"net"
 	"net/http"
 	"net/netip"
-	"net/url"
 	"os"
 	"os/user"
 	"strconv"
@@ -22,6 +17,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/slogaudit/audit/internal/reqbody"
 )
 
 // Identity is the actor of an audited action: a person, a service, a
@@ -658,9 +655,9 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.logger.LogAttrs(ctx, slog.LevelInfo, "request start", Event(RequestStartEvent))
 	}
 	r2 := r.WithContext(ctx)
-	var body *bodyTap
+	var body *reqbody.Tap
 	if c.logBody != nil && r.Body != nil && r.Body != http.NoBody && c.logBody(r) {
-		body = &bodyTap{ReadCloser: r.Body}
+		body = reqbody.NewTap(r.Body)
 		r2.Body = body
 	}
 	rw := &responseWriter{ResponseWriter: w}
@@ -673,7 +670,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // end writes the end event of a request.
-func (m *middleware) end(ctx context.Context, r *http.Request, b *binding, rw *responseWriter, start time.Time, body *bodyTap, panicked bool) {
+func (m *middleware) end(ctx context.Context, r *http.Request, b *binding, rw *responseWriter, start time.Time, body *reqbody.Tap, panicked bool) {
 	d := time.Since(start)
 	if late := b.req.latest.Load(); late != nil {
 		b2 := b.clone()
@@ -710,10 +707,10 @@ func (m *middleware) end(ctx context.Context, r *http.Request, b *binding, rw *r
 		attrs = append(attrs, slog.String(f.ErrorType, "panic"))
 	}
 	if body != nil {
-		if a, ok := body.attr(f.RequestBody, r.Header.Get("Content-Type")); ok {
-			attrs = append(attrs, a)
+		if v, ok := body.Decode(r.Header.Get("Content-Type")); ok {
+			attrs = append(attrs, slog.Any(f.RequestBody, v))
 		}
-		attrs = append(attrs, slog.Int64(f.RequestBodySize, body.n))
+		attrs = append(attrs, slog.Int64(f.RequestBodySize, body.Size()))
 	}
 	attrs = append(attrs, slog.Bool(f.RequestEnd, true))
 	m.c.logger.LogAttrs(ctx, slog.LevelInfo, "request end", attrs...)
@@ -726,98 +723,6 @@ func durationAttr(f *Fields, d time.Duration) slog.Attr {
 		return slog.Int64(f.Duration, int64(d))
 	}
 	return slog.Float64(f.Duration, float64(d)/float64(f.DurationUnit))
-}
-
-// maxBody is how much of a request body [HTTPOptions.LogBody] logs.
-const maxBody = 4 << 10
-
-// bodyTap keeps a copy of the first maxBody bytes the handler reads from a
-// request body. It reads nothing on its own, so the handler sees the body
-// as it would without it.
-type bodyTap struct {
-	io.ReadCloser
-	buf []byte
-	n   int64 // bytes read in all
-}
-
-func (t *bodyTap) Read(p []byte) (int, error) {
-	n, err := t.ReadCloser.Read(p)
-	if room := maxBody - len(t.buf); room > 0 && n > 0 {
-		t.buf = append(t.buf, p[:min(n, room)]...)
-	}
-	t.n += int64(n)
-	return n, err
-}
-
-// attr returns the body as an attribute for the handler's redaction. What
-// can be decoded into fields is, whatever the Content-Type says (browsers
-// send JSON as text/plain by default), so that the key rule reaches a
-// password field: JSON, urlencoded and multipart forms. A JSON or multipart
-// body that does not parse is left out, since its keys could not be
-// checked; other text is logged as a string, for the value shapes.
-func (t *bodyTap) attr(key, ctype string) (slog.Attr, bool) {
-	if len(t.buf) == 0 {
-		return slog.Attr{}, false
-	}
-	mt, params, _ := mime.ParseMediaType(ctype)
-	isJSON := mt == "application/json" || strings.HasSuffix(mt, "+json")
-	if trimmed := bytes.TrimSpace(t.buf); isJSON || (len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[')) {
-		// Numbers stay as written: a long id must not come out rounded.
-		dec := json.NewDecoder(bytes.NewReader(t.buf))
-		dec.UseNumber()
-		var v any
-		if dec.Decode(&v) == nil && dec.Decode(new(any)) == io.EOF {
-			return slog.Any(key, v), true
-		}
-		if isJSON || mt == "" || mt == "text/plain" {
-			return slog.Attr{}, false
-		}
-	}
-	switch {
-	case mt == "multipart/form-data":
-		return multipartAttr(key, t.buf, params["boundary"])
-	case mt == "application/x-www-form-urlencoded" || looksLikeForm(t.buf):
-		if vs, err := url.ParseQuery(string(t.buf)); err == nil || mt != "" {
-			return slog.Any(key, map[string][]string(vs)), true
-		}
-	}
-	return slog.String(key, string(t.buf)), true
-}
-
-// looksLikeForm reports whether b reads as name=value pairs.
-func looksLikeForm(b []byte) bool {
-	return bytes.IndexByte(b, '=') > 0 && !bytes.ContainsAny(b, " \t\r\n")
-}
-
-// multipartAttr decodes the fields of a multipart form: values of ordinary
-// fields, file names of files (never their content). A body cut at maxBody
-// yields the fields read before the cut.
-func multipartAttr(key string, body []byte, boundary string) (slog.Attr, bool) {
-	if boundary == "" {
-		return slog.Attr{}, false
-	}
-	fields := map[string][]string{}
-	r := multipart.NewReader(bytes.NewReader(body), boundary)
-	for {
-		p, err := r.NextPart()
-		if err != nil {
-			break
-		}
-		name := p.FormName()
-		if fn := p.FileName(); fn != "" {
-			fields[name] = append(fields[name], "file "+fn)
-			continue
-		}
-		v, err := io.ReadAll(io.LimitReader(p, maxBody))
-		if err != nil {
-			break
-		}
-		fields[name] = append(fields[name], string(v))
-	}
-	if len(fields) == 0 {
-		return slog.Attr{}, false
-	}
-	return slog.Any(key, fields), true
 }
 
 // responseWriter records the status and size of a response.
