@@ -77,12 +77,19 @@ func newRedactor(opts *Options) *redactor {
 	}
 }
 
+// The redactor's entry points, one per kind of input (string, attribute,
+// and the key rule), are safe on a nil *redactor, which is redaction
+// turned off: they then change nothing.
+
 // secretKey reports whether values under key are secret.
-func (rd *redactor) secretKey(key string) bool { return rd.keys.Secret(key) }
+func (rd *redactor) secretKey(key string) bool { return rd != nil && rd.keys.Secret(key) }
 
 // str masks the secret shapes in s and the matches of the configured
 // patterns, and reports whether it changed s.
 func (rd *redactor) str(s string) (string, bool) {
+	if rd == nil {
+		return s, false
+	}
 	out, changed := secretscan.Mask(s, rd.marker, rd.keys)
 	for _, re := range rd.patterns {
 		if re.MatchString(out) {
@@ -101,6 +108,9 @@ func (rd *redactor) str(s string) (string, bool) {
 // their raw value cannot slip past) and count as a change: the resolved
 // value must be the one written.
 func (rd *redactor) attr(a slog.Attr, inSecret bool) (slog.Attr, bool) {
+	if rd == nil {
+		return a, false
+	}
 	key, keyChanged := rd.str(a.Key)
 	v, changed := rd.value(a.Value, inSecret || rd.secretKey(a.Key), 0)
 	if !changed && !keyChanged {
@@ -247,6 +257,9 @@ func (rd *redactor) dirtyKey(k string) bool {
 // Strings too short for any shape, or with no anchor, are settled without
 // building the masker.
 func (rd *redactor) dirtyString(s string) bool {
+	if rd == nil {
+		return false
+	}
 	if len(rd.patterns) == 0 {
 		return secretscan.Contains(s, rd.marker, rd.keys)
 	}
