@@ -265,6 +265,7 @@ type config struct {
 	reserved [3]string
 	prefix   string
 	moved    [3]string // prefix + reserved[i], made once
+	dotted   bool      // a reserved key has a dot (ECS's event.action)
 	// reservedFirst has the first byte of every reserved key: most keys are
 	// told apart from them by one lookup.
 	reservedFirst [256]bool
@@ -296,6 +297,7 @@ func newConfig(opts *Options) *config {
 	for i, k := range c.reserved {
 		c.reservedFirst[k[0]] = true
 		c.moved[i] = c.prefix + k
+		c.dotted = c.dotted || strings.Contains(k, ".")
 	}
 	if !opts.DisableRedaction {
 		c.red = newRedactor(opts)
@@ -525,13 +527,21 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 		// Inner handlers may use the context; give them a usable one.
 		ctx = context.Background()
 	}
-	s := state{h: h, ctx: ctx, b: bindingFrom(ctx)}
+	b := bindingFrom(ctx)
+	var ext []slog.Attr
 	if h.c.contextAttrs != nil {
-		s.takeContextAttrs()
+		ext = h.c.callContextAttrs(ctx)
 	}
-	if !s.needsAuditFields() && h.clean(&s, &r) {
-		return h.write(ctx, &r, false, "", "")
+	msgClean, checked := false, 0
+	if b == nil && len(ext) == 0 && h.event == "" {
+		// Nothing to add: the record goes to the wrapped handler as it is,
+		// unless it holds something to change.
+		if msgClean, checked = h.clean(&r); msgClean && checked == r.NumAttrs() {
+			return h.write(ctx, &r, false, "", "")
+		}
 	}
+	s := state{h: h, ctx: ctx, b: b, msgClean: msgClean, checked: checked}
+	s.takeEvent(ext)
 	// The record's attributes go from stage to stage as own, not in s:
 	// a slice into s stored in s would move s to the heap.
 	var buf [8]slog.Attr // most records: no allocation for their attributes
@@ -574,10 +584,9 @@ type state struct {
 	legacyErr error // from writing a separate legacy record
 }
 
-// takeContextAttrs calls Options.ContextAttrs, taking an Event out of what
-// it returns.
-func (s *state) takeContextAttrs() {
-	ext := s.h.c.callContextAttrs(s.ctx)
+// takeEvent keeps in s what Options.ContextAttrs returned, taking out an
+// Event, which names the event like one bound with [With].
+func (s *state) takeEvent(ext []slog.Attr) {
 	for i, a := range ext {
 		if name, ok := eventOf(a); ok {
 			s.ctxEvent = name
@@ -588,30 +597,24 @@ func (s *state) takeContextAttrs() {
 	s.ext = ext
 }
 
-// needsAuditFields reports whether the record gets an audit field whatever
-// it holds: a bound event, identity or attribute.
-func (s *state) needsAuditFields() bool {
-	return s.b != nil || len(s.ext) > 0 || s.ctxEvent != "" || s.h.event != ""
-}
-
-// clean reports whether r holds nothing the Handler must change, noting in
-// s how far it looked. The loop is here rather than in a method of state
-// taking the record, which would copy it once more (Record.Attrs has a value
-// receiver).
-func (h *Handler) clean(s *state, r *slog.Record) bool {
+// clean reports whether r's message holds nothing the Handler must change,
+// and how many of its first attributes hold nothing either: all of them
+// when the record can go to the wrapped handler as it is. The loop is here
+// rather than in a method taking the record, which would copy it once more
+// (Record.Attrs has a value receiver).
+func (h *Handler) clean(r *slog.Record) (msgClean bool, checked int) {
 	if h.c.red.dirtyString(r.Message) {
-		return false
+		return false, 0
 	}
-	s.msgClean = true
-	dirty := false
 	top := len(h.groups) == 0
 	r.Attrs(func(a slog.Attr) bool {
-		if dirty = h.dirtyAttr(a, top); !dirty {
-			s.checked++
+		if h.dirtyAttr(a, top) {
+			return false
 		}
-		return !dirty
+		checked++
+		return true
 	})
-	return !dirty
+	return true, checked
 }
 
 // dirtyAttr reports whether a, one of a record's own attributes, holds
@@ -630,7 +633,7 @@ func (h *Handler) dirtyAttr(a slog.Attr, top bool) bool {
 			return true
 		}
 	}
-	if top && h.c.hasReserved(a) {
+	if top && h.c.mayBeReserved(a.Key) && h.c.hasReserved(a) {
 		return true
 	}
 	if m := h.c.mig; m != nil && (m.mayRename(a.Key) || k == slog.KindGroup) && m.hasOldKey(a) {
@@ -763,10 +766,14 @@ func (s *state) redact(own []slog.Attr) {
 		s.event, _ = rd.str(s.ctxEvent)
 	}
 	for i := s.checked; i < len(own); i++ {
-		own[i], _ = rd.attr(own[i], s.h.secret)
+		if a, changed := rd.attr(own[i], s.h.secret); changed {
+			own[i] = a
+		}
 	}
 	for i := range s.ext {
-		s.ext[i], _ = rd.attr(s.ext[i], false)
+		if a, changed := rd.attr(s.ext[i], false); changed {
+			s.ext[i] = a
+		}
 	}
 }
 
@@ -915,8 +922,8 @@ func (h *Handler) write(ctx context.Context, r *slog.Record, viaBase bool, event
 // writeFailed gives a record the wrapped handler failed to write to the
 // fallback and the OnWriteError callback, and returns err joined with
 // whatever went wrong there.
-func (c *config) writeFailed(ctx context.Context, r *slog.Record, fb slog.Handler, event, id string, err error) error {
-	werr := err
+func (c *config) writeFailed(ctx context.Context, r *slog.Record, fb slog.Handler, event, id string, err error) (werr error) {
+	werr = err
 	if fb != nil {
 		if ferr := fb.Handle(ctx, *r); ferr != nil {
 			werr = errors.Join(err, fmt.Errorf("audit: fallback: %w", ferr))
@@ -975,7 +982,15 @@ func (c *config) isReserved(key string) bool {
 		return false
 	}
 	for _, r := range c.reserved {
-		if key == r || dottedPrefix(key, r) || dottedPrefix(r, key) {
+		if key == r {
+			return true
+		}
+	}
+	if !c.dotted && strings.IndexByte(key, '.') < 0 {
+		return false // no dot on either side: nothing expands
+	}
+	for _, r := range c.reserved {
+		if dottedPrefix(key, r) || dottedPrefix(r, key) {
 			return true
 		}
 	}
@@ -1002,9 +1017,17 @@ func dottedPrefix(s, prefix string) bool {
 // are the audit's own under the collision prefix, looking into groups with
 // an empty key, which handlers inline.
 func (c *config) moveReserved(attrs []slog.Attr) {
-	for i, a := range attrs {
-		attrs[i] = c.moveReservedAttr(a)
+	for i := range attrs {
+		if c.mayBeReserved(attrs[i].Key) && c.hasReserved(attrs[i]) {
+			attrs[i] = c.moveReservedAttr(attrs[i])
+		}
 	}
+}
+
+// mayBeReserved rules out, in one lookup, most keys that cannot be or hold
+// one of the audit's own: small enough to be inlined.
+func (c *config) mayBeReserved(key string) bool {
+	return key == "" || c.reservedFirst[key[0]]
 }
 
 // moveReservedAttr returns a with its key moved under the collision prefix

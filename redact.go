@@ -73,7 +73,7 @@ func newRedactor(opts *Options) *redactor {
 	return &redactor{
 		marker:   or(opts.RedactMarker, Redacted),
 		keys:     secretscan.NewKeys(opts.RedactKeys, opts.AllowKeys),
-		patterns: opts.RedactPatterns,
+		patterns: slices.DeleteFunc(slices.Clone(opts.RedactPatterns), func(re *regexp.Regexp) bool { return re == nil }),
 	}
 }
 
