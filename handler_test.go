@@ -37,6 +37,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/slogaudit/audit/internal/logtest"
 	"github.com/slogaudit/audit/internal/reqbody"
 	"github.com/slogaudit/audit/internal/secretscan"
 	"github.com/slogaudit/audit/internal/testsecrets"
@@ -1042,8 +1043,7 @@ func TestConcurrentMasking(t *testing.T) {
 // deadlocks log.Printf here, so it runs under a deadline.
 func TestDefaultLogger(t *testing.T) {
 	var buf bytes.Buffer
-	restore := saveDefaults()
-	defer restore()
+	logtest.KeepDefaults(t)
 	log.SetOutput(&buf)
 	log.SetFlags(0)
 	log.SetPrefix("app: ")
@@ -3944,18 +3944,6 @@ func attrsEqual(a, b []slog.Attr) bool {
 		}
 	}
 	return true
-}
-
-// saveDefaults returns a func that puts back slog's and log's defaults.
-func saveDefaults() func() {
-	l, w, f, p := slog.Default(), log.Writer(), log.Flags(), log.Prefix()
-	return func() {
-		slog.SetDefault(l)
-		log.SetOutput(w)
-		log.SetFlags(f)
-		log.SetPrefix(p)
-		slog.SetLogLoggerLevel(slog.LevelInfo)
-	}
 }
 
 // httpTestProxies trusts loopback, 10.0.0.0/8 and 2001:db8:1::/48.
