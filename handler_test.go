@@ -1847,7 +1847,7 @@ func TestRedactRoutes(t *testing.T) {
 		ctx   func(context.Context) context.Context
 		plain bool // alnumSecret alone (no shape): the key or type must catch it
 	}{
-		// Passing routes: kept as regression cases.
+		// Routes the redactor follows into the value.
 		{name: "WithGroup after a secret group", log: func(l *slog.Logger) {
 			l.WithGroup("credentials").WithGroup("inner").With("a", alnumSecret).Info("m", "b", alnumSecret, Event("e"))
 		}},
@@ -2251,7 +2251,7 @@ func TestClientAddr(t *testing.T) {
 		{name: "untrusted peer spoofs XFF, loopback trusted", remote: "203.0.113.9:4000", xff: []string{"127.0.0.1"}, trusted: Loopback(), want: "203.0.113.9"},
 		{name: "trusted peer, client appended", remote: "127.0.0.1:1", xff: []string{"6.6.6.6, 198.51.100.7"}, trusted: Loopback(), want: "198.51.100.7"},
 		{name: "client puts loopback on the left", remote: "127.0.0.1:1", xff: []string{"127.0.0.1, 198.51.100.7"}, trusted: Loopback(), want: "198.51.100.7"},
-		{name: "chain of trusted proxies in 10/8", remote: "10.0.0.1:1", xff: []string{"198.51.100.7, 10.1.1.1, 10.2.2.2"}, trusted: p10, want: "198.51.100.7"},
+		{name: "chain of trusted private proxies", remote: "10.0.0.1:1", xff: []string{"198.51.100.7, 10.1.1.1, 10.2.2.2"}, trusted: p10, want: "198.51.100.7"},
 		{name: "multiple XFF lines", remote: "10.0.0.1:1", xff: []string{"6.6.6.6", "198.51.100.7, 10.1.1.1"}, trusted: p10, want: "198.51.100.7"},
 		{name: "multiple lines, last is client", remote: "10.0.0.1:1", xff: []string{"6.6.6.6", "198.51.100.7"}, trusted: p10, want: "198.51.100.7"},
 		{name: "garbage rightmost entry", remote: "10.0.0.1:1", xff: []string{"6.6.6.6, garbage"}, trusted: p10, want: "10.0.0.1"},
