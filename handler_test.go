@@ -1733,9 +1733,9 @@ func TestRedactContextBound(t *testing.T) {
 	}
 }
 
-// Redaction: routes through LogValuers, marshalers, maps and structs. The
-// types below render differently in a handler than what the redactor
-// checks.
+// Redaction: routes through LogValuers, marshalers, maps and structs. Most
+// types below are written by a handler through a method the redactor does
+// not call (MarshalJSON, MarshalText, Format, String).
 
 // errWithJSON is an error whose Error() is clean but whose MarshalJSON (what
 // the JSON handler writes for an error that is also a json.Marshaler)
