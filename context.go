@@ -90,7 +90,7 @@ func With(ctx context.Context, args ...any) context.Context {
 
 // WithIdentity returns a copy of ctx carrying id as the actor of every record
 // logged with it. A [Handler] writes it as the group "user" (see
-// [Options.IdentityKey]) holding the non-empty fields of id. A nil ctx is
+// [Fields].User) holding the non-empty fields of id. A nil ctx is
 // treated as [context.Background].
 func WithIdentity(ctx context.Context, id Identity) context.Context {
 	if ctx == nil {

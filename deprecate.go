@@ -2,12 +2,15 @@ package audit
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 )
 
 // A migration to structured audit logs must not break the dashboards,
@@ -56,7 +59,9 @@ type Legacy struct {
 	Indent string
 	// Render, if set, replaces the layout above: it gets the record's
 	// message and its top-level attributes, already redacted, and returns
-	// the legacy text. The text is scanned for secret shapes again.
+	// the legacy text. The text is scanned for secret shapes again. A panic
+	// in it is recovered: the layout above is used, and the record says so
+	// under [ErrorKey].
 	Render func(msg string, attrs []slog.Attr) string
 }
 
@@ -200,7 +205,8 @@ func (m *migration) hasOldKey(a slog.Attr) bool {
 // and whether it renamed any, calling seen for each old key found. While a
 // Rename writes both keys, an attribute already written under the new key
 // gets its old copy too, so callers that moved early break no consumer.
-// When either key of a pair is secret, rd's marker is written under both.
+// When either key of a pair is secret, rd's marker is written, in every
+// phase: a rename never writes a secret under a plain key.
 // It returns nil and false when there is nothing to rename, so that attrs,
 // often on the caller's stack, never flows into the result.
 func (m *migration) renameAttrs(attrs []slog.Attr, t time.Time, rd *redactor, seen func(*Rename)) ([]slog.Attr, bool) {
@@ -235,7 +241,7 @@ func (m *migration) renameAttrs(attrs []slog.Attr, t time.Time, rd *redactor, se
 			seen(r)
 		}
 		both := r.phase(t) == RenameBoth
-		if both && rd != nil && (rd.secretKey(r.New) || rd.secretKey(r.Old)) {
+		if rd.secretKey(r.New) || rd.secretKey(r.Old) {
 			v = slog.StringValue(rd.marker)
 		}
 		out = append(out, slog.Attr{Key: r.New, Value: v})
@@ -248,6 +254,9 @@ func (m *migration) renameAttrs(attrs []slog.Attr, t time.Time, rd *redactor, se
 
 // reportOnce tells, once per old key and call site, that the site still
 // writes the old key: through the callback, or as a record written with h.
+// A site is marked told only once the report is out: a report that could
+// not be written, or that the wrapped handler's level drops, is tried again
+// at the site's next record.
 func (m *migration) reportOnce(ctx context.Context, h *Handler, r *Rename, pc uintptr) {
 	// Keyed by pc first, which is cheap, then by file and line: the
 	// compiler may inline one call site into several pcs.
@@ -255,7 +264,8 @@ func (m *migration) reportOnce(ctx context.Context, h *Handler, r *Rename, pc ui
 		old string
 		pc  uintptr
 	}
-	if _, dup := m.reportedPC.LoadOrStore(site{r.Old, pc}, true); dup {
+	pcKey := site{r.Old, pc}
+	if _, dup := m.reportedPC.LoadOrStore(pcKey, true); dup {
 		return
 	}
 	src := sourceOf(pc)
@@ -263,21 +273,53 @@ func (m *migration) reportOnce(ctx context.Context, h *Handler, r *Rename, pc ui
 		old, file string
 		line      int
 	}
-	if _, dup := m.reported.LoadOrStore(line{r.Old, src.File, src.Line}, true); dup {
+	lineKey := line{r.Old, src.File, src.Line}
+	if _, dup := m.reported.LoadOrStore(lineKey, true); dup {
 		return
 	}
-	if m.report != nil {
-		m.report(*r, src)
+	if m.report != nil && m.callReport(*r, src) {
 		return
+	}
+	if h.writeReport(ctx, r, src, pc) != nil {
+		// Untold: the next record from this site tries again.
+		m.reported.Delete(lineKey)
+		m.reportedPC.Delete(pcKey)
+	}
+}
+
+// callReport calls Options.OnDeprecatedKey and reports whether it returned
+// without a panic.
+func (m *migration) callReport(r Rename, src slog.Source) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	m.report(r, src)
+	return true
+}
+
+// errReportDropped is writeReport's answer when the wrapped handler's level
+// drops WARN records: the report is not out.
+var errReportDropped = errors.New("audit: deprecation report below the handler's level")
+
+// writeReport writes the record that tells a site writes the old key of r,
+// at level WARN, if the wrapped handler takes WARN records. Its error never
+// reaches the record that had the old key.
+func (h *Handler) writeReport(ctx context.Context, r *Rename, src slog.Source, pc uintptr) error {
+	if !h.out.base.Enabled(ctx, slog.LevelWarn) {
+		return errReportDropped
 	}
 	rec := slog.NewRecord(time.Now(), slog.LevelWarn, "deprecated log key "+r.Old+": write "+r.New, pc)
 	rec.AddAttrs(slog.String(h.c.eventKey, DeprecatedKeyEvent))
+	id := ""
 	if h.c.eventID {
-		rec.AddAttrs(slog.String(h.c.eventIDKey, newEventID()))
+		id = newEventID()
+		rec.AddAttrs(slog.String(h.c.eventIDKey, id))
 	}
 	rec.AddAttrs(slog.String("old_key", r.Old), slog.String("new_key", r.New),
 		slog.String("source", src.File+":"+strconv.Itoa(src.Line)))
-	_ = h.base.Handle(ctx, rec) // a report that cannot be written must not lose the record
+	return h.write(ctx, &rec, true, DeprecatedKeyEvent, id)
 }
 
 func sourceOf(pc uintptr) slog.Source {
@@ -305,12 +347,33 @@ func callerPC() uintptr {
 	}
 }
 
-// render returns the legacy text of a record with message msg and top-level
-// attributes attrs.
-func (l *Legacy) render(msg string, attrs []slog.Attr) string {
+// safeRender returns the legacy text of a record with message msg and
+// top-level attributes attrs. When Render panics it returns the default
+// layout's text, and what went wrong.
+func (l *Legacy) safeRender(msg string, attrs []slog.Attr) (text, failure string) {
 	if l.Render != nil {
-		return l.Render(msg, attrs)
+		text, failure = l.callRender(msg, attrs)
+		if failure == "" {
+			return text, ""
+		}
 	}
+	return l.render(msg, attrs), failure
+}
+
+func (l *Legacy) callRender(msg string, attrs []slog.Attr) (text, failure string) {
+	defer func() {
+		if p := recover(); p != nil {
+			failure = fmt.Sprintf("audit: Legacy.Render panicked: %v", p)
+		}
+	}()
+	return l.Render(msg, attrs), ""
+}
+
+// render returns the legacy text of a record with message msg and top-level
+// attributes attrs in the layout of l's fields. Each field is one line: a
+// line break or other control character in a value is escaped, so that no
+// value can write a line that reads as another field.
+func (l *Legacy) render(msg string, attrs []slog.Attr) string {
 	indent := l.Indent
 	if indent == "" {
 		indent = "  "
@@ -329,6 +392,8 @@ func (l *Legacy) render(msg string, attrs []slog.Attr) string {
 		s := a.Value.Resolve().String()
 		if f.Quote {
 			s = strconv.Quote(s)
+		} else {
+			s = escapeLine(s)
 		}
 		b.WriteString(s)
 	}
@@ -342,4 +407,30 @@ func findAttr(attrs []slog.Attr, key string) (slog.Attr, bool) {
 		}
 	}
 	return slog.Attr{}, false
+}
+
+// escapeLine returns s with the characters that could end or disguise a
+// line (control characters, and Unicode's line and paragraph separators)
+// written as Go escapes; s itself when it has none.
+func escapeLine(s string) string {
+	clean := true
+	for _, r := range s {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

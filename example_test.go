@@ -190,12 +190,12 @@ func restoreDefaults() func() {
 func ExampleNewHandler_redactKeys() {
 	logger := slog.New(audit.NewHandler(stdout(), nil))
 	logger.Info("User created", audit.Event("auth.user.create"),
-		"user", "ada", "password", "hunter2",
+		"login", "ada", "password", "hunter2",
 		slog.Group("db", "host", "db1", "db_password", "s3cr3t"),
 		slog.Group("credentials", "login", "ada", "otp", "123456"))
 
 	// Output:
-	// {"level":"INFO","msg":"User created","event":"auth.user.create","user":"ada","password":"[REDACTED]","db":{"host":"db1","db_password":"[REDACTED]"},"credentials":{"login":"[REDACTED]","otp":"[REDACTED]"}}
+	// {"level":"INFO","msg":"User created","event":"auth.user.create","login":"ada","password":"[REDACTED]","db":{"host":"db1","db_password":"[REDACTED]"},"credentials":{"login":"[REDACTED]","otp":"[REDACTED]"}}
 }
 
 // Well-known secret shapes are masked inside any string, the message and
@@ -611,7 +611,7 @@ func Example_cellExecution() {
 	}
 	logger := slog.New(audit.NewHandler(
 		slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{ReplaceAttr: jupyter}),
-		&audit.Options{IdentityKey: "who"}))
+		&audit.Options{Fields: audit.Fields{User: "who"}}))
 	opts := &audit.HTTPOptions{TrustedProxies: audit.Loopback()}
 
 	// handleIncoming stands for the server's websocket handler of kernel

@@ -13,13 +13,18 @@ package audit
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"regexp"
 	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/slogaudit/audit/internal/secretscan"
@@ -37,6 +42,9 @@ const (
 	// IdentityKey is the key of the actor bound with [WithIdentity]. The
 	// value is a group; see [Identity.LogValue].
 	IdentityKey = "user"
+	// CollisionPrefix is put in front of the key of a caller's attribute
+	// whose key is one of the above, as logrus does for its own keys.
+	CollisionPrefix = "fields."
 )
 
 // Fields names the keys of the attributes this package writes: a
@@ -69,6 +77,11 @@ type Fields struct {
 	// so that one preset covers them too.
 	TraceID, SpanID string
 
+	// Collision is the prefix of a caller's attribute whose key is one of
+	// the audit's own (Event, EventID, User; see [Handler]). Default
+	// [CollisionPrefix].
+	Collision string
+
 	// DurationUnit is the unit of Duration: a float64 number of units, or
 	// an int64 for time.Nanosecond. Zero means time.Millisecond.
 	DurationUnit time.Duration
@@ -83,7 +96,7 @@ func DefaultFields() Fields {
 		Status: StatusKey, Duration: DurationKey, ResponseSize: ResponseSizeKey,
 		RequestEnd: RequestEndKey, ErrorType: ErrorTypeKey,
 		RequestBody: RequestBodyKey, RequestBodySize: RequestBodySizeKey,
-		TraceID: "trace_id", SpanID: "span_id", DurationUnit: time.Millisecond,
+		TraceID: "trace_id", SpanID: "span_id", Collision: CollisionPrefix, DurationUnit: time.Millisecond,
 	}
 }
 
@@ -122,7 +135,7 @@ func (f Fields) resolved() Fields {
 		{&f.Status, &d.Status}, {&f.Duration, &d.Duration}, {&f.ResponseSize, &d.ResponseSize},
 		{&f.RequestEnd, &d.RequestEnd}, {&f.ErrorType, &d.ErrorType},
 		{&f.RequestBody, &d.RequestBody}, {&f.RequestBodySize, &d.RequestBodySize},
-		{&f.TraceID, &d.TraceID}, {&f.SpanID, &d.SpanID},
+		{&f.TraceID, &d.TraceID}, {&f.SpanID, &d.SpanID}, {&f.Collision, &d.Collision},
 	} {
 		*p.f = or(*p.f, *p.d)
 	}
@@ -138,42 +151,38 @@ func (f Fields) resolved() Fields {
 type Options struct {
 	// Fields names the keys the Handler writes: a preset such as
 	// [OTelFields] or [ECSFields], changed field by field as needed. The
-	// zero Fields means [DefaultFields]. EventKey, EventIDKey and
-	// IdentityKey below, when set, win over it.
+	// zero Fields means [DefaultFields].
 	Fields Fields
 
-	// EventKey is the key of the event name. "" means Fields.Event.
+	// EventKey is the key of the event name, a shorthand for Fields.Event
+	// that wins over it. "" means Fields.Event.
 	EventKey string
-
-	// EventIDKey is the key of the unique event id. "" means
-	// Fields.EventID.
-	EventIDKey string
 
 	// NoEventID turns off event ids. By default every record that has an
 	// event gets one, so that auditors can deduplicate and correlate.
 	NoEventID bool
 
-	// IdentityKey is the key of the identity group. "" means Fields.User.
-	IdentityKey string
-
 	// ContextAttrs, if set, is called for every record with the record's
 	// context, and the attributes it returns are written at the top level
-	// like those bound with [With]. Use it for what this package cannot know
+	// like those bound with [With]; an [Event] among them names the event
+	// like one bound with [With]. Use it for what this package cannot know
 	// about, such as the trace and span ids of a tracing library. It must be
 	// safe for concurrent use. A panic in it is recovered and reported in
-	// the record. Nil means no such attributes.
+	// the record under [ErrorKey]. Nil means no such attributes.
 	ContextAttrs func(ctx context.Context) []slog.Attr
 
 	// RedactKeys adds key names to the built-in list of secret keys
 	// (password, token, apikey, authorization, cookie, secret, credential,
 	// privatekey, ...). They match as the built-in names do: the key,
 	// lowercased and without '-', '_', '.' and ' ', equals or ends with
-	// the name. Nil adds none.
+	// the name. They hold inside text too (pin=1234 for "pin"). Nil adds
+	// none.
 	RedactKeys []string
 
 	// RedactPatterns adds value patterns: every match in any string value,
 	// message or error text is replaced by the marker. They run on every
-	// string, so keep them few and anchored on literals. Nil adds none.
+	// string, so keep them few and anchored on literals. Nil entries are
+	// ignored. Nil adds none.
 	RedactPatterns []*regexp.Regexp
 
 	// AllowKeys lists keys that the key rule would redact but that hold no
@@ -197,8 +206,24 @@ type Options struct {
 
 	// OnDeprecatedKey, if set, is called once per old key of Renames and
 	// call site that still writes it, instead of writing a
-	// [DeprecatedKeyEvent] record. It must be safe for concurrent use.
+	// [DeprecatedKeyEvent] record. It must be safe for concurrent use. A
+	// panic in it is recovered, and the report is then written as a record.
 	OnDeprecatedKey func(r Rename, site slog.Source)
+
+	// OnWriteError, if set, is called with every record the wrapped
+	// handler failed to write, after Fallback (if any) got it. slog.Logger
+	// drops the error a handler returns; this is how an application hears
+	// of an audit record that was lost, to alert on it. It must be safe for
+	// concurrent use and should return quickly: it runs in the log call. A
+	// panic in it is recovered and joined to the error Handle returns. Nil
+	// means failures are only counted (see [Handler.Stats]).
+	OnWriteError func(WriteError)
+
+	// Fallback, if set, receives every record the wrapped handler failed
+	// to write, as one JSON line, so that it is kept somewhere: a local
+	// file when the network sink is down, or standard error. Writes to it
+	// are serialised. Nil means no fallback.
+	Fallback io.Writer
 
 	// DisableRedaction turns all redaction off: keys, value shapes and
 	// patterns; values of type [Secret] still write their own marker. It
@@ -207,14 +232,50 @@ type Options struct {
 	DisableRedaction bool
 }
 
+// ErrorKey is the key under which a [Handler] reports, in the record
+// itself, a user hook that panicked. The value is a string.
+const ErrorKey = "!AUDIT_ERROR"
+
+// WriteError describes a record that the wrapped handler failed to write;
+// see [Options.OnWriteError].
+type WriteError struct {
+	Event   string // the record's event name; "" when it names none
+	EventID string // the record's event id; "" when it has none
+	Time    time.Time
+	Level   slog.Level
+	Message string // the record's message, as redacted
+	Err     error  // the wrapped handler's error, joined with Fallback's if it failed too
+}
+
+// Stats counts the records a [Handler] and every handler derived from it
+// passed to the wrapped handler.
+type Stats struct {
+	Written uint64 // records the wrapped handler took without an error
+	Failed  uint64 // records it returned an error for
+}
+
 // config is the resolved, immutable form of Options, shared by a Handler and
-// every handler derived from it.
+// every handler derived from it, with the counters they share.
 type config struct {
 	eventKey, eventIDKey, identityKey string
 	eventID                           bool
-	contextAttrs                      func(context.Context) []slog.Attr
-	red                               *redactor  // nil: redaction off
-	mig                               *migration // nil: no legacy messages or renames
+	// reserved are the audit's own top-level keys (event, event id,
+	// identity): a caller's attribute under one of them, or under a dotted
+	// key that expands onto one, is moved under prefix+key.
+	reserved [3]string
+	prefix   string
+	moved    [3]string // prefix + reserved[i], made once
+	// reservedFirst has the first byte of every reserved key: most keys are
+	// told apart from them by one lookup.
+	reservedFirst [256]bool
+	contextAttrs  func(context.Context) []slog.Attr
+	red           *redactor  // nil: redaction off
+	mig           *migration // nil: no legacy messages or renames
+	onWriteError  func(WriteError)
+	fallback      slog.Handler // nil: no fallback
+	ids           idSource
+
+	written, failed atomic.Uint64
 }
 
 func newConfig(opts *Options) *config {
@@ -224,15 +285,25 @@ func newConfig(opts *Options) *config {
 	f := opts.Fields.resolved()
 	c := &config{
 		eventKey:     or(opts.EventKey, f.Event),
-		eventIDKey:   or(opts.EventIDKey, f.EventID),
-		identityKey:  or(opts.IdentityKey, f.User),
+		eventIDKey:   f.EventID,
+		identityKey:  f.User,
 		eventID:      !opts.NoEventID,
+		prefix:       f.Collision,
 		contextAttrs: opts.ContextAttrs,
+		onWriteError: opts.OnWriteError,
+	}
+	c.reserved = [3]string{c.eventKey, c.eventIDKey, c.identityKey}
+	for i, k := range c.reserved {
+		c.reservedFirst[k[0]] = true
+		c.moved[i] = c.prefix + k
 	}
 	if !opts.DisableRedaction {
 		c.red = newRedactor(opts)
 	}
 	c.mig = newMigration(opts)
+	if opts.Fallback != nil {
+		c.fallback = slog.NewJSONHandler(opts.Fallback, nil)
+	}
 	return c
 }
 
@@ -253,36 +324,85 @@ func or(s, def string) string {
 //   - writes the identity bound with [WithIdentity] and the attributes
 //     bound with [With] or returned by [Options.ContextAttrs];
 //   - writes all of these at the top level, even inside groups opened with
-//     [slog.Logger.WithGroup], so that they have one path in every record.
+//     [slog.Logger.WithGroup], so that they have one path in every record;
+//   - redacts secrets, wherever they are (see [Redacted]).
 //
-// Each key is written once. The record's own top-level attributes (including
-// those added with [slog.Logger.With]) win over the audit fields, and the
-// event, event id and identity win over attributes bound to the context.
+// The event, the event id and the identity are the audit's own: a caller's
+// top-level attribute (or group, or WithGroup name) under one of their keys,
+// or under a dotted key that expands onto one (user.name), is written under
+// the same key with the prefix [Fields].Collision ("fields.user"), so that
+// nothing is lost and no reader takes it for the real one. Other keys are
+// written once: the record's own top-level attributes (including those
+// added with [slog.Logger.With]) win over attributes bound to the context.
 //
 // A record with none of these is passed to the wrapped handler unchanged, so
 // the output is the same, byte for byte, as without the Handler.
+//
+// # How a record goes through
+//
+// [Handler.Handle] first checks, without copying anything, whether the
+// record needs a change; most do not, and go to the wrapped handler as they
+// are. The others go through these stages, in handler.go unless named:
+//
+//  1. collect: the record's attributes are resolved ([slog.Value.Resolve])
+//     and its [Event] taken out;
+//  2. rename: old keys become new ones ([Rename], deprecate.go), and the
+//     legacy message is rendered ([Legacy], deprecate.go);
+//  3. redact: keys, values and text are checked for secrets (redact.go, with
+//     the text scanner in internal/secretscan);
+//  4. audit fields: the event, its id, the identity and the bound
+//     attributes (context.go) are added at the top level, each key once;
+//  5. nest: the record's attributes go back inside the open groups;
+//  6. write: the wrapped handler gets the record; a failure is counted,
+//     sent to [Options.Fallback] and reported to [Options.OnWriteError].
+//
+// HTTP identity and the request events are in identity.go, request bodies in
+// internal/reqbody, and the replica of slog's default handler (see
+// [NewHandler]) in internal/stdlog.
 type Handler struct {
 	c *config
 
-	// inner has received every WithAttrs and WithGroup call, so records
-	// without audit fields go straight to it, with its pre-formatting.
-	inner slog.Handler
-	// base is inner as it was before the first WithGroup. Records with audit
-	// fields under open groups are written through it, with the groups
-	// rebuilt around the record's attributes, so that the audit fields
-	// stay at the top level.
-	base slog.Handler
+	// out has received every WithAttrs and WithGroup call, so records
+	// without audit fields go straight to out.inner, with its
+	// pre-formatting. out.base is the wrapped handler as it was before the
+	// first WithGroup: records with audit fields under open groups are
+	// written through it, with the groups rebuilt around the record's
+	// attributes, so that the audit fields stay at the top level. fb is the
+	// same pair over the fallback handler.
+	out, fb handlers
 	// groups are the groups opened since base, each with the attributes
 	// added inside it. Never appended to in place: derived handlers copy.
 	groups []group
 	// topKeys are the keys of attributes added before any group; they are
-	// top-level keys of every record and win over audit fields.
+	// top-level keys of every record and win over bound attributes.
 	topKeys []string
-	// event is the event name bound with WithAttrs.
+	// event is the event name bound with WithAttrs, redacted.
 	event string
 	// secret is set once a group whose name is a secret key is open: every
 	// value written inside it is redacted.
 	secret bool
+}
+
+// handlers is a wrapped handler with every WithAttrs and WithGroup call
+// (inner), and as it was before the first WithGroup (base).
+type handlers struct{ inner, base slog.Handler }
+
+func (p handlers) withAttrs(attrs []slog.Attr, grouped bool) handlers {
+	if p.inner == nil {
+		return p
+	}
+	p.inner = p.inner.WithAttrs(attrs)
+	if !grouped {
+		p.base = p.inner
+	}
+	return p
+}
+
+func (p handlers) withGroup(name string) handlers {
+	if p.inner != nil {
+		p.inner = p.inner.WithGroup(name)
+	}
+	return p
 }
 
 type group struct {
@@ -311,17 +431,26 @@ func NewHandler(inner slog.Handler, opts *Options) *Handler {
 	if stdlog.IsDefault(inner) {
 		inner = stdlog.New(inner)
 	}
-	return &Handler{c: newConfig(opts), inner: inner, base: inner}
+	c := newConfig(opts)
+	return &Handler{c: c, out: handlers{inner, inner}, fb: handlers{c.fallback, c.fallback}}
 }
 
 // Enabled reports whether the wrapped handler handles records at level l.
 func (h *Handler) Enabled(ctx context.Context, l slog.Level) bool {
-	return h.inner.Enabled(ctx, l)
+	return h.out.inner.Enabled(ctx, l)
+}
+
+// Stats returns the counts of records h and the handlers derived from it
+// (with WithAttrs and WithGroup) passed on. Reading them costs two atomic
+// loads.
+func (h *Handler) Stats() Stats {
+	return Stats{Written: h.c.written.Load(), Failed: h.c.failed.Load()}
 }
 
 // WithAttrs returns a Handler whose records also carry attrs. An [Event]
 // among them names the event of every record; the rest are passed on to the
-// wrapped handler.
+// wrapped handler, renamed and redacted here, once, rather than on every
+// record.
 func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	if len(attrs) == 0 {
 		return h
@@ -330,11 +459,7 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	fwd := make([]slog.Attr, 0, len(attrs))
 	for _, a := range attrs {
 		if name, ok := eventOf(a); ok {
-			// Redacted here, once, like the attributes below.
-			h2.event = name
-			if h.c.red != nil {
-				h2.event, _ = h.c.red.str(name)
-			}
+			h2.event, _ = h.c.red.str(name)
 			continue
 		}
 		fwd = append(fwd, a)
@@ -342,8 +467,7 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	if len(fwd) == 0 {
 		return &h2
 	}
-	// Renamed first, so that redaction sees the keys that are written;
-	// both here, once, rather than on every record.
+	// Renamed first, so that redaction sees the keys that are written.
 	if m := h.c.mig; m != nil {
 		if out, ok := m.renameAttrs(fwd, time.Now(), h.c.red, func(r *Rename) {
 			m.reportOnce(context.Background(), h, r, callerPC())
@@ -352,11 +476,15 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 		}
 	}
 	for i := range fwd {
-		fwd[i] = h.c.redact(fwd[i], h.secret)
+		fwd[i], _ = h.c.red.attr(fwd[i], h.secret)
 	}
-	h2.inner = h.inner.WithAttrs(fwd)
-	if len(h.groups) == 0 {
-		h2.base = h2.inner
+	grouped := len(h.groups) > 0
+	if !grouped {
+		h.c.moveReserved(fwd)
+	}
+	h2.out = h.out.withAttrs(fwd, grouped)
+	h2.fb = h.fb.withAttrs(fwd, grouped)
+	if !grouped {
 		h2.topKeys = appendKeys(h.topKeys, fwd)
 		return &h2
 	}
@@ -371,18 +499,21 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 // WithGroup returns a Handler that writes the record's attributes inside the
 // group name, and the audit fields still at the top level. If name is
 // empty, WithGroup returns the receiver. A secret shape in name is masked,
-// as in any key.
+// as in any key, and a first group named like an audit field is renamed
+// like a caller's attribute would be.
 func (h *Handler) WithGroup(name string) slog.Handler {
 	if name == "" {
 		return h
 	}
-	if h.c.red != nil {
-		// A group name is a key: masked like the keys of attributes.
-		name, _ = h.c.red.str(name)
+	// A group name is a key: masked like the keys of attributes.
+	name, _ = h.c.red.str(name)
+	if len(h.groups) == 0 && h.c.isReserved(name) {
+		name = h.c.movedKey(name)
 	}
 	h2 := *h
-	h2.inner = h.inner.WithGroup(name)
-	h2.secret = h.secret || (h.c.red != nil && h.c.red.secretKey(name))
+	h2.out = h.out.withGroup(name)
+	h2.fb = h.fb.withGroup(name)
+	h2.secret = h.secret || h.c.red.secretKey(name)
 	h2.groups = append(h.groups[:len(h.groups):len(h.groups)], group{name: name})
 	return &h2
 }
@@ -394,48 +525,115 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 		// Inner handlers may use the context; give them a usable one.
 		ctx = context.Background()
 	}
-	b := bindingFrom(ctx)
-	var extra []slog.Attr
+	s := state{h: h, ctx: ctx, b: bindingFrom(ctx)}
 	if h.c.contextAttrs != nil {
-		extra = h.c.callContextAttrs(ctx)
+		s.takeContextAttrs()
 	}
-	// checked counts r's leading attributes known to hold nothing to
-	// change; -1 means not even the message is known clean.
-	checked := -1
-	if b == nil && extra == nil && h.event == "" {
-		// Nothing to add: the record goes to the wrapped handler as it is,
-		// unless it holds something to change. The loop is here rather
-		// than in a method taking the record, which would copy it once
-		// more (Record.Attrs has a value receiver).
-		dirty := h.c.red != nil && h.c.red.dirtyString(r.Message)
-		if !dirty {
-			checked = 0
-			r.Attrs(func(a slog.Attr) bool {
-				if dirty = h.dirtyAttr(a); !dirty {
-					checked++
-				}
-				return !dirty
-			})
-		}
-		if !dirty {
-			return h.inner.Handle(ctx, r)
+	if !s.needsAuditFields() && h.clean(&s, &r) {
+		return h.write(ctx, &r, false, "", "")
+	}
+	// The record's attributes go from stage to stage as own, not in s:
+	// a slice into s stored in s would move s to the heap.
+	var buf [8]slog.Attr // most records: no allocation for their attributes
+	own := s.collect(&r, buf[:0])
+	if h.c.mig != nil {
+		own = s.rename(&r, own)
+	}
+	s.redact(own)
+	var r2 slog.Record
+	// Built in place: NewRecord's result would be copied.
+	r2.Time, r2.Level, r2.Message, r2.PC = r.Time, r.Level, s.msg, r.PC
+	id := s.addAuditFields(&r2, own)
+	viaBase := s.nest(&r2, own)
+	err := h.write(ctx, &r2, viaBase, s.event, id)
+	if s.legacyErr != nil {
+		return errors.Join(s.legacyErr, err)
+	}
+	return err
+}
+
+// state carries one record through the stages of Handle, the way log/slog's
+// handleState does: what the stages share, on the stack.
+type state struct {
+	h   *Handler
+	ctx context.Context
+	b   *binding    // what the context binds; nil for none
+	ext []slog.Attr // returned by Options.ContextAttrs
+
+	// Set by clean: the message and the first checked attributes of the
+	// record hold nothing to change, and need no second look.
+	msgClean bool
+	checked  int
+
+	event    string      // the record's own event name; redact settles the record's event here
+	ctxEvent string      // the event bound to the context or returned by ContextAttrs
+	msg      string      // the message, redacted in redact
+	ctxAttrs []slog.Attr // bound with With, redacted
+	identity slog.Attr   // bound with WithIdentity, redacted; zero for none
+
+	legacyErr error // from writing a separate legacy record
+}
+
+// takeContextAttrs calls Options.ContextAttrs, taking an Event out of what
+// it returns.
+func (s *state) takeContextAttrs() {
+	ext := s.h.c.callContextAttrs(s.ctx)
+	for i, a := range ext {
+		if name, ok := eventOf(a); ok {
+			s.ctxEvent = name
+			ext = append(ext[:i:i], ext[i+1:]...)
+			break
 		}
 	}
-	return h.rewrite(ctx, &r, b, extra, checked)
+	s.ext = ext
+}
+
+// needsAuditFields reports whether the record gets an audit field whatever
+// it holds: a bound event, identity or attribute.
+func (s *state) needsAuditFields() bool {
+	return s.b != nil || len(s.ext) > 0 || s.ctxEvent != "" || s.h.event != ""
+}
+
+// clean reports whether r holds nothing the Handler must change, noting in
+// s how far it looked. The loop is here rather than in a method of state
+// taking the record, which would copy it once more (Record.Attrs has a value
+// receiver).
+func (h *Handler) clean(s *state, r *slog.Record) bool {
+	if h.c.red.dirtyString(r.Message) {
+		return false
+	}
+	s.msgClean = true
+	dirty := false
+	top := len(h.groups) == 0
+	r.Attrs(func(a slog.Attr) bool {
+		if dirty = h.dirtyAttr(a, top); !dirty {
+			s.checked++
+		}
+		return !dirty
+	})
+	return !dirty
 }
 
 // dirtyAttr reports whether a, one of a record's own attributes, holds
 // something the Handler must change: an event marker, an old key to rename,
-// a secret, or a LogValuer to resolve before redaction.
-func (h *Handler) dirtyAttr(a slog.Attr) bool {
+// a secret, a LogValuer to resolve before redaction, or, at the top level
+// (top), a key of the audit's own.
+func (h *Handler) dirtyAttr(a slog.Attr, top bool) bool {
+	k := a.Value.Kind()
+	if k == slog.KindLogValuer {
+		return true // resolved once, and the resolved value is the one written
+	}
 	// Event's attribute always has the key EventKey: comparing keys first
-	// spares most attributes the type switch of Kind.
-	if a.Key == EventKey {
+	// spares most attributes the type switch of Any.
+	if a.Key == EventKey && k == slog.KindAny {
 		if _, ok := eventOf(a); ok {
 			return true
 		}
 	}
-	if m := h.c.mig; m != nil && (m.mayRename(a.Key) || a.Value.Kind() == slog.KindGroup) && m.hasOldKey(a) {
+	if top && h.c.hasReserved(a) {
+		return true
+	}
+	if m := h.c.mig; m != nil && (m.mayRename(a.Key) || k == slog.KindGroup) && m.hasOldKey(a) {
 		return true
 	}
 	rd := h.c.red
@@ -451,7 +649,7 @@ func (h *Handler) dirtyAttr(a slog.Attr) bool {
 	if key := a.Key; rd.keys.Secret(key) || secretscan.Contains(key, rd.marker, rd.keys) {
 		return true
 	}
-	switch a.Value.Kind() {
+	switch k {
 	case slog.KindInt64, slog.KindUint64, slog.KindFloat64, slog.KindBool, slog.KindDuration, slog.KindTime:
 		return false
 	case slog.KindString:
@@ -461,240 +659,383 @@ func (h *Handler) dirtyAttr(a slog.Attr) bool {
 	return changed
 }
 
-// redact returns a with its secrets redacted, or a itself when redaction
-// is off.
-func (c *config) redact(a slog.Attr, inSecret bool) slog.Attr {
-	if c.red == nil {
-		return a
+// collect is stage 1: it appends the record's attributes to own,
+// resolved, and takes out its Event, which wins over the logger's and the
+// context's.
+func (s *state) collect(r *slog.Record, own []slog.Attr) []slog.Attr {
+	if n := r.NumAttrs(); n > cap(own) {
+		own = make([]slog.Attr, 0, n)
 	}
-	a, _ = c.red.attr(a, inSecret)
-	return a
+	if s.ctxEvent == "" && s.b != nil {
+		s.ctxEvent = s.b.event
+	}
+	s.msg = r.Message
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == EventKey {
+			if name, ok := eventOf(a); ok {
+				s.event = name
+				return true
+			}
+		}
+		a.Value = a.Value.Resolve()
+		own = append(own, a)
+		return true
+	})
+	if s.b != nil {
+		s.identity, s.ctxAttrs = s.h.bound(s.b)
+	}
+	return own
+}
+
+// rename is stage 2: the legacy message is rendered from the attributes as
+// the caller wrote them, then old keys are renamed in the record's and the
+// bound attributes. Renames depend on the record's time, so bound
+// attributes are renamed here and not cached renamed.
+func (s *state) rename(r *slog.Record, own []slog.Attr) []slog.Attr {
+	h, m := s.h, s.h.c.mig
+	if legacy := m.legacy[s.eventName()]; legacy != nil {
+		s.renderLegacy(r, legacy, own)
+	}
+	seen := func(rn *Rename) { m.reportOnce(s.ctx, h, rn, r.PC) }
+	if out, ok := m.renameAttrs(own, r.Time, h.c.red, seen); ok {
+		own = out
+		s.checked = 0 // renamed attributes are checked again
+	}
+	if out, ok := m.renameAttrs(s.ctxAttrs, r.Time, h.c.red, seen); ok {
+		s.ctxAttrs = out
+		for i := range s.ctxAttrs {
+			s.ctxAttrs[i], _ = h.c.red.attr(s.ctxAttrs[i], false)
+		}
+	}
+	return own
+}
+
+// eventName returns the record's event: its own, else the logger's, else
+// the context's.
+func (s *state) eventName() string {
+	switch {
+	case s.event != "":
+		return s.event
+	case s.h.event != "":
+		return s.h.event
+	}
+	return s.ctxEvent
+}
+
+// renderLegacy writes the legacy message of the record: in place of its
+// message, or as a record of its own.
+func (s *state) renderLegacy(r *slog.Record, l *Legacy, own []slog.Attr) {
+	h := s.h
+	attrs := slices.Clone(own)
+	for i := range attrs {
+		attrs[i], _ = h.c.red.attr(attrs[i], h.secret)
+	}
+	msg, _ := h.c.red.str(s.msg)
+	text, failure := l.safeRender(msg, attrs)
+	if failure != "" {
+		s.ext = append(slices.Clip(s.ext), slog.String(ErrorKey, failure))
+	}
+	text, _ = h.c.red.str(text)
+	if l.Mode == LegacySeparate {
+		// The old line exactly: the legacy text, none of the record's
+		// attributes, no audit fields.
+		lr := slog.NewRecord(r.Time, r.Level, text, r.PC)
+		s.legacyErr = h.write(s.ctx, &lr, false, "", "")
+		return
+	}
+	s.msg, s.msgClean = text, true
+}
+
+// redact is stage 3: the message, the event name, the record's attributes
+// past those clean found clean, and the ContextAttrs attributes. The bound
+// attributes were redacted by bound, once per binding.
+func (s *state) redact(own []slog.Attr) {
+	rd := s.h.c.red
+	if !s.msgClean {
+		s.msg, _ = rd.str(s.msg)
+	}
+	switch {
+	case s.event != "":
+		s.event, _ = rd.str(s.event)
+	case s.h.event != "":
+		s.event = s.h.event // redacted by WithAttrs
+	default:
+		s.event, _ = rd.str(s.ctxEvent)
+	}
+	for i := s.checked; i < len(own); i++ {
+		own[i], _ = rd.attr(own[i], s.h.secret)
+	}
+	for i := range s.ext {
+		s.ext[i], _ = rd.attr(s.ext[i], false)
+	}
+}
+
+// addAuditFields is stage 4: it adds the event, a fresh event id, the
+// identity and the bound attributes to r2, each key once, and returns the
+// event id. Attributes are added one by one: a slice of them would escape
+// to the heap with r2.
+func (s *state) addAuditFields(r2 *slog.Record, own []slog.Attr) (id string) {
+	c := s.h.c
+	if s.event != "" {
+		r2.AddAttrs(slog.String(c.eventKey, s.event))
+		if c.eventID {
+			id = c.ids.next()
+			r2.AddAttrs(slog.String(c.eventIDKey, id))
+		}
+	}
+	if s.identity.Key != "" {
+		r2.AddAttrs(s.identity)
+	}
+	n := 0 // bound attributes added so far, after the audit's own
+	for _, list := range [2][]slog.Attr{s.ext, s.ctxAttrs} {
+		for _, a := range list {
+			if a = c.moveReservedAttr(a); !s.taken(a.Key, own, r2, n) {
+				r2.AddAttrs(a)
+				n++
+			}
+		}
+	}
+	return id
+}
+
+// taken reports whether key is already a top-level key of the record: one
+// of the logger's, the record's own (when no group is open), or one of the
+// last n attributes added to r2.
+func (s *state) taken(key string, own []slog.Attr, r2 *slog.Record, n int) bool {
+	h := s.h
+	if slices.Contains(h.topKeys, key) {
+		return true
+	}
+	if len(h.groups) > 0 {
+		if h.groups[0].name == key {
+			return true
+		}
+	} else if hasTopKey(own, key) {
+		return true
+	}
+	if n == 0 {
+		return false
+	}
+	found, skip := false, r2.NumAttrs()-n
+	r2.Attrs(func(a slog.Attr) bool {
+		if skip > 0 {
+			skip--
+			return true
+		}
+		found = a.Key == key
+		return !found
+	})
+	return found
+}
+
+// hasTopKey reports whether attrs, written at the top level, have key,
+// looking into groups with an empty key, which handlers inline.
+func hasTopKey(attrs []slog.Attr, key string) bool {
+	for _, a := range attrs {
+		if a.Key == key {
+			return true
+		}
+		if a.Key == "" && a.Value.Kind() == slog.KindGroup && hasTopKey(a.Value.Group(), key) {
+			return true
+		}
+	}
+	return false
+}
+
+// nest is stage 5: it adds the record's own attributes to r2, inside the
+// open groups when the record has audit fields to keep at the top level,
+// and reports whether r2 must then be written through the handler as it
+// was before the groups (base).
+func (s *state) nest(r2 *slog.Record, own []slog.Attr) (viaBase bool) {
+	h := s.h
+	if len(h.groups) == 0 {
+		h.c.moveReserved(own)
+		r2.AddAttrs(own...)
+		return false
+	}
+	if r2.NumAttrs() == 0 {
+		// Nothing at the top level: the groups opened by the wrapped
+		// handler, with its pre-formatting, hold the attributes as they
+		// would without this Handler.
+		r2.AddAttrs(own...)
+		return false
+	}
+	attrs := own
+	for i := len(h.groups) - 1; i >= 0; i-- {
+		g := h.groups[i]
+		inner := make([]slog.Attr, 0, len(g.attrs)+len(attrs))
+		inner = appendNonEmpty(inner, g.attrs)
+		inner = appendNonEmpty(inner, attrs)
+		if len(inner) == 0 {
+			attrs = nil // an empty group is not written, as slog does
+			continue
+		}
+		attrs = []slog.Attr{{Key: g.name, Value: slog.GroupValue(inner...)}}
+	}
+	r2.AddAttrs(attrs...)
+	return true
+}
+
+// appendNonEmpty appends the attributes of src that slog would write:
+// slog drops an attribute with an empty key and a nil value, and a group
+// with no attributes. Dropping them here keeps a rebuilt group from holding
+// only such an attribute, which some handlers write as invalid JSON.
+func appendNonEmpty(dst, src []slog.Attr) []slog.Attr {
+	for _, a := range src {
+		if a.Equal(slog.Attr{}) {
+			continue
+		}
+		if a.Value.Kind() == slog.KindGroup && len(a.Value.Group()) == 0 {
+			continue
+		}
+		dst = append(dst, a)
+	}
+	return dst
+}
+
+// write is stage 6: it passes r to the wrapped handler (as it was before
+// any group, viaBase), counts the outcome and, on failure, hands the record
+// to the fallback and the OnWriteError callback. Every record goes through
+// here, at the same call depth, so that a handler that records stack traces
+// sees the same number of this package's frames for all of them.
+func (h *Handler) write(ctx context.Context, r *slog.Record, viaBase bool, event, id string) error {
+	out, fb := h.out.inner, h.fb.inner
+	if viaBase {
+		out, fb = h.out.base, h.fb.base
+	}
+	err := out.Handle(ctx, *r)
+	if err == nil {
+		h.c.written.Add(1)
+		return nil
+	}
+	h.c.failed.Add(1)
+	return h.c.writeFailed(ctx, r, fb, event, id, err)
+}
+
+// writeFailed gives a record the wrapped handler failed to write to the
+// fallback and the OnWriteError callback, and returns err joined with
+// whatever went wrong there.
+func (c *config) writeFailed(ctx context.Context, r *slog.Record, fb slog.Handler, event, id string, err error) error {
+	werr := err
+	if fb != nil {
+		if ferr := fb.Handle(ctx, *r); ferr != nil {
+			werr = errors.Join(err, fmt.Errorf("audit: fallback: %w", ferr))
+		}
+	}
+	if c.onWriteError == nil {
+		return werr
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			werr = errors.Join(werr, fmt.Errorf("audit: OnWriteError panicked: %v", p))
+		}
+	}()
+	c.onWriteError(WriteError{Event: event, EventID: id, Time: r.Time, Level: r.Level, Message: r.Message, Err: werr})
+	return werr
 }
 
 // bound returns the identity attribute and the attributes bound to b, each
-// redacted, and renamed when a migration is configured. Without one, the
-// result is cached on b for this Handler's configuration.
+// redacted, with keys of the audit's own moved (see [Handler]). The result
+// is cached on b for this Handler's configuration: a binding never changes,
+// and the records of a request share it.
 func (h *Handler) bound(b *binding) (slog.Attr, []slog.Attr) {
 	if rb := b.redacted.Load(); rb != nil && rb.c == h.c {
 		return rb.id, rb.attrs
 	}
 	var id slog.Attr
 	if b.hasID && len(b.idValue.Group()) > 0 {
-		id = h.c.redact(slog.Attr{Key: h.c.identityKey, Value: b.idValue}, false)
-	}
-	if h.c.mig != nil {
-		// Renames depend on the record's time, and come before redaction:
-		// rewrite renames and redacts these attributes itself.
-		return id, b.attrs
+		id, _ = h.c.red.attr(slog.Attr{Key: h.c.identityKey, Value: b.idValue}, false)
 	}
 	attrs := b.attrs
-	if rd := h.c.red; rd != nil {
-		var out []slog.Attr // a copy from the first change on: b is shared
-		for i, a := range b.attrs {
-			r, changed := rd.attr(a, false)
-			if changed && out == nil {
-				out = slices.Clone(b.attrs)
-			}
-			if out != nil {
-				out[i] = r
-			}
+	var out []slog.Attr // a copy from the first change on: b is shared
+	for i, a := range b.attrs {
+		r, changed := h.c.red.attr(a, false)
+		if h.c.isReserved(r.Key) {
+			r, changed = slog.Attr{Key: h.c.movedKey(r.Key), Value: r.Value}, true
+		}
+		if changed && out == nil {
+			out = slices.Clone(b.attrs)
 		}
 		if out != nil {
-			attrs = out
+			out[i] = r
 		}
+	}
+	if out != nil {
+		attrs = out
 	}
 	b.redacted.Store(&redactedBinding{c: h.c, id: id, attrs: attrs})
 	return id, attrs
 }
 
-// redactAll redacts attrs in place; inGroups says they lie inside the open
-// groups, as the record's own attributes do.
-func (h *Handler) redactAll(attrs []slog.Attr, inGroups bool) []slog.Attr {
-	rd := h.c.red
-	if rd == nil {
-		return attrs
+// isReserved reports whether a top-level key is, or expands onto, one of
+// the audit's own: it equals one, or one of the two is the other followed
+// by a dot ("user.name" and "user"; "event" and ECS's "event.action").
+func (c *config) isReserved(key string) bool {
+	if key == "" || !c.reservedFirst[key[0]] {
+		return false
 	}
-	inSecret := inGroups && h.secret
+	for _, r := range c.reserved {
+		if key == r || dottedPrefix(key, r) || dottedPrefix(r, key) {
+			return true
+		}
+	}
+	return false
+}
+
+// movedKey returns the collision prefix followed by key, without building
+// the string for the audit's own keys themselves.
+func (c *config) movedKey(key string) string {
+	for i, r := range c.reserved {
+		if key == r {
+			return c.moved[i]
+		}
+	}
+	return c.prefix + key
+}
+
+// dottedPrefix reports whether s starts with prefix followed by a dot.
+func dottedPrefix(s, prefix string) bool {
+	return len(s) > len(prefix) && s[len(prefix)] == '.' && strings.HasPrefix(s, prefix)
+}
+
+// moveReserved moves, in place, the top-level attributes of attrs whose keys
+// are the audit's own under the collision prefix, looking into groups with
+// an empty key, which handlers inline.
+func (c *config) moveReserved(attrs []slog.Attr) {
 	for i, a := range attrs {
-		if a, changed := rd.attr(a, inSecret); changed {
-			attrs[i] = a
-		}
+		attrs[i] = c.moveReservedAttr(a)
 	}
-	return attrs
 }
 
-// rewrite builds the record with its audit fields and writes it.
-//
-// The message and the first checked attributes of r are known to hold
-// nothing to change (checked is -1 when not even the message is).
-func (h *Handler) rewrite(ctx context.Context, r *slog.Record, b *binding, extra []slog.Attr, checked int) error {
-	// The logger's event was redacted by WithAttrs; the record's and the
-	// context's are redacted here.
-	event, unredacted := h.event, ""
-	if event == "" && b != nil {
-		unredacted = b.event
+// moveReservedAttr returns a with its key moved under the collision prefix
+// if it is one of the audit's own, or, for a group with an empty key, with
+// its attributes' keys moved.
+func (c *config) moveReservedAttr(a slog.Attr) slog.Attr {
+	if c.isReserved(a.Key) {
+		return slog.Attr{Key: c.movedKey(a.Key), Value: a.Value}
 	}
-	var ownBuf [8]slog.Attr // most records: no allocation for their attributes
-	own := ownBuf[:0]
-	if n := r.NumAttrs(); n > len(ownBuf) {
-		own = make([]slog.Attr, 0, n)
+	if !c.hasReserved(a) {
+		return a
 	}
-	// Without a migration, attributes are redacted as they are collected;
-	// with one, after they are renamed.
-	rd := h.c.red
-	if h.c.mig != nil {
-		rd = nil
+	g := slices.Clone(a.Value.Group())
+	for i := range g {
+		g[i] = c.moveReservedAttr(g[i])
 	}
-	i := 0
-	r.Attrs(func(a slog.Attr) bool {
-		if a.Key == EventKey {
-			if name, ok := eventOf(a); ok {
-				unredacted = name
-				return true
-			}
-		}
-		if rd != nil && i >= checked {
-			if ra, changed := rd.attr(a, h.secret); changed {
-				a = ra
-			}
-		}
-		i++
-		own = append(own, a)
+	return slog.Attr{Key: "", Value: slog.GroupValue(g...)}
+}
+
+// hasReserved reports whether a, written at the top level, has a key of the
+// audit's own, itself or, for a group with an empty key, among its
+// attributes, which handlers inline.
+func (c *config) hasReserved(a slog.Attr) bool {
+	if c.isReserved(a.Key) {
 		return true
-	})
-	msg := r.Message
-	if unredacted != "" {
-		event = unredacted
 	}
-	if h.c.red != nil {
-		if checked < 0 {
-			msg, _ = h.c.red.str(msg)
-		}
-		if unredacted != "" {
-			event, _ = h.c.red.str(unredacted)
-		}
+	if a.Key != "" || a.Value.Kind() != slog.KindGroup {
+		return false
 	}
-	var idAttr slog.Attr
-	var ctxAttrs []slog.Attr
-	if b != nil {
-		idAttr, ctxAttrs = h.bound(b)
-	}
-	var legacy *Legacy
-	var legacyErr error
-	if m := h.c.mig; m != nil {
-		if m.legacy != nil {
-			legacy = m.legacy[event]
-		}
-		seen := func(rn *Rename) { m.reportOnce(ctx, h, rn, r.PC) }
-		if legacy != nil {
-			// Rendered before renaming: the fields name the keys the
-			// caller writes.
-			text := legacy.render(msg, h.redactAll(slices.Clone(own), true))
-			if h.c.red != nil {
-				text, _ = h.c.red.str(text)
-			}
-			if legacy.Mode == LegacySeparate {
-				// The old line exactly: the legacy text, none of the
-				// record's attributes, no audit fields.
-				legacyErr = h.inner.Handle(ctx, slog.NewRecord(r.Time, r.Level, text, r.PC))
-			} else {
-				msg = text
-			}
-		}
-		if out, ok := m.renameAttrs(own, r.Time, h.c.red, seen); ok {
-			own = out
-		}
-		if out, ok := m.renameAttrs(ctxAttrs, r.Time, h.c.red, seen); ok {
-			ctxAttrs = out
-		}
-		ctxAttrs = h.redactAll(slices.Clone(ctxAttrs), false)
-		own = h.redactAll(own, true)
-	}
-
-	// The audit fields, each key once; taken knows the keys already written
-	// at the top level.
-	t := taken{h: h, own: own}
-	var fields []slog.Attr
-	if event != "" || idAttr.Key != "" || len(extra) > 0 || len(ctxAttrs) > 0 {
-		fields = make([]slog.Attr, 0, 2+len(extra)+len(ctxAttrs)+1)
-	}
-	add := func(a slog.Attr) {
-		if !t.has(a.Key, fields) {
-			fields = append(fields, a)
-		}
-	}
-	if event != "" {
-		add(slog.String(h.c.eventKey, event))
-		if h.c.eventID {
-			add(slog.String(h.c.eventIDKey, newEventID()))
-		}
-	}
-	if idAttr.Key != "" {
-		add(idAttr)
-	}
-	for _, a := range extra {
-		add(h.c.redact(a, false))
-	}
-	for _, a := range ctxAttrs {
-		add(a)
-	}
-
-	// Built in place: NewRecord's result would be copied.
-	var r2 slog.Record
-	r2.Time, r2.Level, r2.Message, r2.PC = r.Time, r.Level, msg, r.PC
-	r2.AddAttrs(fields...)
-	var err error
-	if len(h.groups) == 0 {
-		r2.AddAttrs(own...)
-		err = h.inner.Handle(ctx, r2)
-	} else {
-		r2.AddAttrs(h.nest(own)...)
-		err = h.base.Handle(ctx, r2)
-	}
-	if legacyErr != nil {
-		return errors.Join(legacyErr, err)
-	}
-	return err
-}
-
-// nest wraps attrs in the open groups, with the attributes added inside each,
-// as the wrapped handler would have written them.
-func (h *Handler) nest(attrs []slog.Attr) []slog.Attr {
-	for i := len(h.groups) - 1; i >= 0; i-- {
-		g := h.groups[i]
-		inner := make([]slog.Attr, 0, len(g.attrs)+len(attrs))
-		inner = append(inner, g.attrs...)
-		inner = append(inner, attrs...)
-		attrs = []slog.Attr{{Key: g.name, Value: slog.GroupValue(inner...)}}
-	}
-	return attrs
-}
-
-// taken tells which top-level keys a record already has.
-type taken struct {
-	h   *Handler
-	own []slog.Attr
-}
-
-func (t taken) has(key string, fields []slog.Attr) bool {
-	for _, k := range t.h.topKeys {
-		if k == key {
-			return true
-		}
-	}
-	if len(t.h.groups) > 0 {
-		if t.h.groups[0].name == key {
-			return true
-		}
-	} else {
-		for _, a := range t.own {
-			if a.Key == key {
-				return true
-			}
-		}
-	}
-	for _, a := range fields {
-		if a.Key == key {
+	for _, m := range a.Value.Group() {
+		if c.hasReserved(m) {
 			return true
 		}
 	}
@@ -704,23 +1045,80 @@ func (t taken) has(key string, fields []slog.Attr) bool {
 func (c *config) callContextAttrs(ctx context.Context) (attrs []slog.Attr) {
 	defer func() {
 		if p := recover(); p != nil {
-			attrs = []slog.Attr{slog.String("!AUDIT_ERROR", fmt.Sprintf("audit: ContextAttrs panicked: %v", p))}
+			attrs = []slog.Attr{slog.String(ErrorKey, fmt.Sprintf("audit: ContextAttrs panicked: %v", p))}
 		}
 	}()
 	return c.contextAttrs(ctx)
 }
 
 // appendKeys returns keys followed by the keys of attrs, in a new slice.
+// The members of a group with an empty key are top-level keys too.
 func appendKeys(keys []string, attrs []slog.Attr) []string {
 	out := make([]string, len(keys), len(keys)+len(attrs))
 	copy(out, keys)
-	for _, a := range attrs {
-		if a.Key != "" {
-			out = append(out, a.Key)
+	var add func([]slog.Attr)
+	add = func(attrs []slog.Attr) {
+		for _, a := range attrs {
+			switch {
+			case a.Key != "":
+				out = append(out, a.Key)
+			case a.Value.Kind() == slog.KindGroup:
+				add(a.Value.Group())
+			}
 		}
 	}
+	add(attrs)
 	return out
 }
+
+// idSource hands out event ids. They are made 64 at a time, into one
+// string that each id is a slice of: one allocation for 64 records instead
+// of one per record. Batches in use are kept per P by a sync.Pool, so that
+// no lock is shared between goroutines. Strings never change once made, so
+// a handler that keeps a record keeps a valid id.
+type idSource struct{ pool sync.Pool }
+
+const (
+	idLen       = 32 // hex digits of 128 bits
+	idsPerBatch = 64
+)
+
+type idBatch struct {
+	ids  string
+	next int
+}
+
+func (p *idSource) next() string {
+	b, _ := p.pool.Get().(*idBatch)
+	if b == nil {
+		b = new(idBatch)
+	}
+	if b.ids == "" || b.next == idsPerBatch {
+		b.ids, b.next = newEventIDs(idsPerBatch), 0
+	}
+	id := b.ids[b.next*idLen : (b.next+1)*idLen]
+	b.next++
+	p.pool.Put(b)
+	return id
+}
+
+// newEventIDs returns n ids of 128 random bits, each 32 lowercase hex
+// digits, one after the other. The bits come from the runtime's per-thread
+// ChaCha8 generator: no system call and no lock, so ids are cheap enough to
+// be on by default. They identify records; they are not secrets.
+func newEventIDs(n int) string {
+	buf := make([]byte, n*idLen)
+	var raw [16]byte
+	for i := 0; i < n; i++ {
+		binary.BigEndian.PutUint64(raw[:8], rand.Uint64())
+		binary.BigEndian.PutUint64(raw[8:], rand.Uint64())
+		hex.Encode(buf[i*idLen:], raw[:])
+	}
+	return string(buf)
+}
+
+// newEventID returns one event id; see newEventIDs.
+func newEventID() string { return newEventIDs(1) }
 
 // eventName is the value type of the attribute [Event] returns, so that a
 // Handler can tell it from an ordinary attribute with the same key.
@@ -742,20 +1140,4 @@ func eventOf(a slog.Attr) (string, bool) {
 	}
 	name, ok := a.Value.Any().(eventName)
 	return string(name), ok
-}
-
-// newEventID returns 128 random bits as 32 lowercase hex digits. The bits
-// come from the runtime's per-thread ChaCha8 generator: no system call and
-// no lock, so ids are cheap enough to be on by default. They identify
-// records; they are not secrets.
-func newEventID() string {
-	var raw [16]byte
-	hi, lo := rand.Uint64(), rand.Uint64()
-	for i := 0; i < 8; i++ {
-		raw[i] = byte(hi >> (56 - 8*i))
-		raw[8+i] = byte(lo >> (56 - 8*i))
-	}
-	var out [32]byte
-	hex.Encode(out[:], raw[:])
-	return string(out[:])
 }

@@ -355,7 +355,7 @@ func TestAuditFields(t *testing.T) {
 		},
 		{
 			name: "event key renamed",
-			opts: &Options{EventKey: "ev", EventIDKey: "ev_id"},
+			opts: &Options{EventKey: "ev", Fields: Fields{EventID: "ev_id"}},
 			args: []any{Event("w/req")},
 			want: map[string]any{"ev": "w/req"},
 		},
@@ -373,7 +373,7 @@ func TestAuditFields(t *testing.T) {
 		},
 		{
 			name: "identity key renamed, zero identity omitted",
-			opts: &Options{IdentityKey: "actor"},
+			opts: &Options{Fields: Fields{User: "actor"}},
 			ctx:  func(ctx context.Context) context.Context { return WithIdentity(With(ctx, "a", 1), Identity{}) },
 			want: map[string]any{"a": 1.0},
 		},
@@ -413,11 +413,11 @@ func TestAuditFields(t *testing.T) {
 			want: map[string]any{"tenant": "logger", "g": map[string]any{"k": 1.0}},
 		},
 		{
-			name: "identity wins over a context attr of the same key",
+			name: "identity wins over a context attr of the same key, which is kept under fields.",
 			ctx: func(ctx context.Context) context.Context {
 				return WithIdentity(With(ctx, "user", "spoofed"), ada)
 			},
-			want: map[string]any{"user": map[string]any{"id": "42", "name": "ada", "kind": "user"}},
+			want: map[string]any{"user": map[string]any{"id": "42", "name": "ada", "kind": "user"}, "fields.user": "spoofed"},
 		},
 		{
 			name: "ContextAttrs hook",
@@ -457,8 +457,8 @@ func TestAuditFields(t *testing.T) {
 			}
 			got := ls[0]
 			idKey := EventIDKey
-			if tt.opts != nil && tt.opts.EventIDKey != "" {
-				idKey = tt.opts.EventIDKey
+			if tt.opts != nil && tt.opts.Fields.EventID != "" {
+				idKey = tt.opts.Fields.EventID
 			}
 			_, hasEvent := tt.want[EventKey]
 			if tt.opts != nil && tt.opts.EventKey != "" {
@@ -584,7 +584,7 @@ func TestDirtyAttrAgreesWithRedaction(t *testing.T) {
 					if h.c.red == nil {
 						changed = false
 					}
-					if changed && !h.dirtyAttr(a) {
+					if changed && !h.dirtyAttr(a, true) {
 						t.Errorf("%s: dirtyAttr(%v) = false, but redaction gives %v", name, a, redacted)
 					}
 					checked++
@@ -1165,17 +1165,24 @@ func benchCases() []benchCase {
 			},
 		},
 		{
+			// The full audit record: event, event id, identity, one bound
+			// attribute and five of the call's own; the bare handler gets
+			// the same fields inline.
 			name: "event",
 			bare: func(l *slog.Logger) {
-				l.LogAttrs(context.Background(), slog.LevelInfo, "File uploaded",
+				l.LogAttrs(context.Background(), slog.LevelInfo, "The uploaded file was stored and its checksum verified",
 					slog.String("event", "file.upload"), slog.String("event_id", id),
 					slog.Group("user", slog.String("id", "42"), slog.String("name", "ada")),
 					slog.String("request_id", "0f8fad5b-d9cb-469f-a165-70867728950e"),
-					slog.String("filename", "a.txt"), slog.Int("size_bytes", 12345))
+					slog.String("filename", "quarterly-report-2026.pdf"), slog.Int("file_size_bytes", 482113),
+					slog.String("content_type", "application/pdf"), slog.String("ip_address", "203.0.113.7"),
+					slog.Duration("elapsed", 41*time.Millisecond))
 			},
 			audit: func(l *slog.Logger) {
-				l.LogAttrs(ctx, slog.LevelInfo, "File uploaded", Event("file.upload"),
-					slog.String("filename", "a.txt"), slog.Int("size_bytes", 12345))
+				l.LogAttrs(ctx, slog.LevelInfo, "The uploaded file was stored and its checksum verified", Event("file.upload"),
+					slog.String("filename", "quarterly-report-2026.pdf"), slog.Int("file_size_bytes", 482113),
+					slog.String("content_type", "application/pdf"), slog.String("ip_address", "203.0.113.7"),
+					slog.Duration("elapsed", 41*time.Millisecond))
 			},
 		},
 		{
@@ -1455,14 +1462,14 @@ func TestRedact(t *testing.T) {
 		want string // the JSON line without time and level
 	}{
 		// By key.
-		{name: "key", args: []any{"password", secret, "user", "ada"},
-			want: `"password":"[REDACTED]","user":"ada"`},
+		{name: "key", args: []any{"password", secret, "login", "ada"},
+			want: `"password":"[REDACTED]","login":"ada"`},
 		{name: "key variants", args: []any{"Password", secret, "db_password", secret, "X-Api-Key", secret, "access_token", secret,
 			"Set-Cookie", secret, "client_secret", secret, "private_key", secret, "Authorization", secret, "credentials", secret,
-			"user.pwd", secret, "API KEY", secret, "secrets", secret, "cookies", secret, "passwd", secret, "id", 7},
+			"login.pwd", secret, "API KEY", secret, "secrets", secret, "cookies", secret, "passwd", secret, "id", 7},
 			want: `"Password":"[REDACTED]","db_password":"[REDACTED]","X-Api-Key":"[REDACTED]","access_token":"[REDACTED]",` +
 				`"Set-Cookie":"[REDACTED]","client_secret":"[REDACTED]","private_key":"[REDACTED]","Authorization":"[REDACTED]",` +
-				`"credentials":"[REDACTED]","user.pwd":"[REDACTED]","API KEY":"[REDACTED]","secrets":"[REDACTED]","cookies":"[REDACTED]",` +
+				`"credentials":"[REDACTED]","login.pwd":"[REDACTED]","API KEY":"[REDACTED]","secrets":"[REDACTED]","cookies":"[REDACTED]",` +
 				`"passwd":"[REDACTED]","id":7`},
 		{name: "non-string value under a secret key", args: []any{"pin_token", 123456, "expires", 3},
 			want: `"pin_token":"[REDACTED]","expires":3`},
@@ -3535,8 +3542,8 @@ func TestRenames(t *testing.T) {
 			`"message_slug":"e"`},
 		{"at depth", []Rename{class}, frozen, nil, nil, []any{slog.Group("meta", "a", 1, slog.Group("src", "log_class", "C"))},
 			`"meta":{"a":1,"src":{"class":"C"}}`},
-		{"dotted key", []Rename{{Old: "enduser.id", New: "user.id", Phase: RenameNewOnly}}, frozen, nil, nil, []any{"enduser.id", "42"},
-			`"user.id":"42"`},
+		{"dotted key", []Rename{{Old: "enduser.id", New: "account.id", Phase: RenameNewOnly}}, frozen, nil, nil, []any{"enduser.id", "42"},
+			`"account.id":"42"`},
 		{"With attrs", []Rename{class}, frozen, func(l *slog.Logger) *slog.Logger { return l.With("log_class", "C") }, nil, []any{"x", 1},
 			`"class":"C","x":1`},
 		{"context attrs", []Rename{class}, frozen, nil, func(ctx context.Context) context.Context { return With(ctx, "log_class", "C") }, nil,
