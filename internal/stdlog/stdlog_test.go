@@ -8,13 +8,14 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/slogaudit/audit/internal/logtest"
 )
 
 // TestMatchesDefault compares the replica with slog's own default
 // handler for the same records, over several log flag settings.
 func TestMatchesDefault(t *testing.T) {
-	restore := saveDefaults()
-	defer restore()
+	logtest.KeepDefaults(t)
 	var pcs [1]uintptr
 	runtime.Callers(1, pcs[:])
 	for _, flags := range []int{0, log.Lshortfile, log.Llongfile | log.Lmsgprefix, log.Lshortfile | log.LUTC} {
@@ -37,17 +38,6 @@ func TestMatchesDefault(t *testing.T) {
 		if got.String() != want.String() {
 			t.Errorf("flags %d:\ngot  %q\nwant %q", flags, got.String(), want.String())
 		}
-	}
-}
-
-// saveDefaults returns a func that puts back slog's and log's defaults.
-func saveDefaults() func() {
-	l, w, f, p := slog.Default(), log.Writer(), log.Flags(), log.Prefix()
-	return func() {
-		slog.SetDefault(l)
-		log.SetOutput(w)
-		log.SetFlags(f)
-		log.SetPrefix(p)
 	}
 }
 
