@@ -27,7 +27,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/slogaudit/audit/internal/secretscan"
 	"github.com/slogaudit/audit/internal/stdlog"
 )
 
@@ -623,43 +622,18 @@ func (h *Handler) clean(r *slog.Record) (msgClean bool, checked int) {
 // (top), a key of the audit's own.
 func (h *Handler) dirtyAttr(a slog.Attr, top bool) bool {
 	k := a.Value.Kind()
-	if k == slog.KindLogValuer {
+	switch {
+	case k == slog.KindLogValuer:
 		return true // resolved once, and the resolved value is the one written
-	}
-	// Event's attribute always has the key EventKey: comparing keys first
-	// spares most attributes the type switch of Any.
-	if a.Key == EventKey && k == slog.KindAny {
-		if _, ok := eventOf(a); ok {
-			return true
-		}
-	}
-	if top && h.c.mayBeReserved(a.Key) && h.c.hasReserved(a) {
+	case a.Key == EventKey && k == slog.KindAny && isEvent(a):
+		// Comparing keys first spares most attributes the type switch.
+		return true
+	case top && h.c.mayBeReserved(a.Key) && h.c.hasReserved(a):
+		return true
+	case h.c.mig != nil && (h.c.mig.mayRename(a.Key) || k == slog.KindGroup) && h.c.mig.hasOldKey(a):
 		return true
 	}
-	if m := h.c.mig; m != nil && (m.mayRename(a.Key) || k == slog.KindGroup) && m.hasOldKey(a) {
-		return true
-	}
-	rd := h.c.red
-	if rd == nil {
-		return false
-	}
-	if len(rd.patterns) > 0 || h.secret {
-		_, changed := rd.attr(a, h.secret)
-		return changed
-	}
-	// The cost every record pays, per attribute: keys, scalars and
-	// strings are settled here, without a call into the general walk.
-	if key := a.Key; rd.keys.Secret(key) || secretscan.Contains(key, rd.marker, rd.keys) {
-		return true
-	}
-	switch k {
-	case slog.KindInt64, slog.KindUint64, slog.KindFloat64, slog.KindBool, slog.KindDuration, slog.KindTime:
-		return false
-	case slog.KindString:
-		return secretscan.Contains(a.Value.String(), rd.marker, rd.keys)
-	}
-	_, changed := rd.attr(a, false)
-	return changed
+	return h.c.red.dirty(a, k, h.secret)
 }
 
 // collect is stage 1: it appends the record's attributes to own,
@@ -1155,6 +1129,11 @@ type eventName string
 // id. Other handlers write it as a string attribute "event".
 func Event(name string) slog.Attr {
 	return slog.Any(EventKey, eventName(name))
+}
+
+func isEvent(a slog.Attr) bool {
+	_, ok := eventOf(a)
+	return ok
 }
 
 func eventOf(a slog.Attr) (string, bool) {

@@ -99,6 +99,31 @@ func (rd *redactor) str(s string) (string, bool) {
 	return out, changed
 }
 
+// dirty reports whether redaction would change a, whose value is of kind k
+// (inSecret: a lies inside a group whose key is secret). It is the check
+// every attribute of every record pays for: keys, scalars and strings are
+// settled without a call into the general walk, and nothing is built.
+func (rd *redactor) dirty(a slog.Attr, k slog.Kind, inSecret bool) bool {
+	if rd == nil {
+		return false
+	}
+	if len(rd.patterns) > 0 || inSecret {
+		_, changed := rd.attr(a, inSecret)
+		return changed
+	}
+	if key := a.Key; rd.keys.Secret(key) || secretscan.Contains(key, rd.marker, rd.keys) {
+		return true
+	}
+	switch k {
+	case slog.KindInt64, slog.KindUint64, slog.KindFloat64, slog.KindBool, slog.KindDuration, slog.KindTime:
+		return false
+	case slog.KindString:
+		return secretscan.Contains(a.Value.String(), rd.marker, rd.keys)
+	}
+	_, changed := rd.attr(a, false)
+	return changed
+}
+
 // attr returns a with every secret in it replaced by the marker, and
 // whether anything changed. inSecret means a is inside a group whose key is
 // secret, so every value in it is. Keys are scanned for secret shapes too: a
