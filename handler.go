@@ -44,6 +44,23 @@ const (
 	// CollisionPrefix is put in front of the key of a caller's attribute
 	// whose key is one of the above, as logrus does for its own keys.
 	CollisionPrefix = "fields."
+	// OutcomeKey is the key of an event's outcome; see [Outcome]. The
+	// value is a string.
+	OutcomeKey = "outcome"
+	// ReasonKey is the key of the reason for an event's outcome; see
+	// [Reason]. The value is a string.
+	ReasonKey = "reason"
+	// TargetKindKey and TargetIDKey are the keys of what an event acted
+	// on; see [Target]. The values are strings.
+	TargetKindKey, TargetIDKey = "target.kind", "target.id"
+)
+
+// Outcomes of an event, for [Outcome]: the values ECS's event.outcome
+// takes.
+const (
+	OutcomeSuccess = "success"
+	OutcomeFailure = "failure"
+	OutcomeUnknown = "unknown"
 )
 
 // Fields names the keys of the attributes this package writes: a
@@ -66,10 +83,12 @@ type Fields struct {
 	RequestEnd, ErrorType          string // end event; defaults [RequestEndKey], [ErrorTypeKey]
 	RequestBody, RequestBodySize   string // end event, when asked for; defaults [RequestBodyKey], [RequestBodySizeKey]
 
-	// Outcome, if set, is the key under which the end event says
-	// "success" or "failure" (a status of 400 or more, or a panic). The
-	// default is not to write it.
-	Outcome string
+	// Outcome, Reason, TargetKind and TargetID are the keys of what
+	// [Outcome], [Reason] and [Target] say of an event: whether it
+	// succeeded, why, and what it acted on. The request end event writes
+	// its outcome under Outcome too. Defaults [OutcomeKey], [ReasonKey],
+	// [TargetKindKey], [TargetIDKey].
+	Outcome, Reason, TargetKind, TargetID string
 
 	// TraceID and SpanID are not written by this package, which knows no
 	// tracer; they name the keys an [Options.ContextAttrs] hook should use,
@@ -95,29 +114,34 @@ func DefaultFields() Fields {
 		Status: StatusKey, Duration: DurationKey, ResponseSize: ResponseSizeKey,
 		RequestEnd: RequestEndKey, ErrorType: ErrorTypeKey,
 		RequestBody: RequestBodyKey, RequestBodySize: RequestBodySizeKey,
+		Outcome: OutcomeKey, Reason: ReasonKey, TargetKind: TargetKindKey, TargetID: TargetIDKey,
 		TraceID: "trace_id", SpanID: "span_id", Collision: CollisionPrefix, DurationUnit: time.Millisecond,
 	}
 }
 
-// OTelFields returns OpenTelemetry's semantic-convention names: event.name,
-// log.record.uid, user.*, client.address, user_agent.original,
-// http.request.method, url.path, http.response.status_code,
-// http.server.request.duration (in seconds), trace_id and span_id.
+// OTelFields returns OpenTelemetry's semantic-convention names:
+// otel.event.name (which OpenTelemetry's log bridges make the record's
+// EventName; the event.name attribute is deprecated), log.record.uid,
+// user.*, client.address, user_agent.original, http.request.method,
+// url.path, http.response.status_code, http.server.request.duration (in
+// seconds), trace_id and span_id.
 func OTelFields() Fields {
 	f := DefaultFields()
-	f.Event, f.EventID = "event.name", "log.record.uid"
+	f.Event, f.EventID = "otel.event.name", "log.record.uid"
 	f.Duration, f.DurationUnit = "http.server.request.duration", time.Second
 	return f
 }
 
 // ECSFields returns the Elastic Common Schema's names: event.action,
-// event.id, event.outcome, user.*, source.ip, user_agent.original,
+// event.id, event.outcome, event.reason, entity.type and entity.id,
+// user.*, source.ip, user_agent.original,
 // http.request.id, http.request.method, url.path,
 // http.response.status_code, http.response.body.bytes, event.duration (in
 // nanoseconds), trace.id and span.id.
 func ECSFields() Fields {
 	f := DefaultFields()
-	f.Event, f.EventID, f.Outcome = "event.action", "event.id", "event.outcome"
+	f.Event, f.EventID, f.Outcome, f.Reason = "event.action", "event.id", "event.outcome", "event.reason"
+	f.TargetKind, f.TargetID = "entity.type", "entity.id"
 	f.RequestID, f.ClientAddress = "http.request.id", "source.ip"
 	f.ResponseSize, f.Duration, f.DurationUnit = "http.response.body.bytes", "event.duration", time.Nanosecond
 	f.RequestBody, f.RequestBodySize = "http.request.body.content", "http.request.body.bytes"
@@ -135,6 +159,7 @@ func (f Fields) resolved() Fields {
 		{&f.RequestEnd, &d.RequestEnd}, {&f.ErrorType, &d.ErrorType},
 		{&f.RequestBody, &d.RequestBody}, {&f.RequestBodySize, &d.RequestBodySize},
 		{&f.TraceID, &d.TraceID}, {&f.SpanID, &d.SpanID}, {&f.Collision, &d.Collision},
+		{&f.Outcome, &d.Outcome}, {&f.Reason, &d.Reason}, {&f.TargetKind, &d.TargetKind}, {&f.TargetID, &d.TargetID},
 	} {
 		*p.f = or(*p.f, *p.d)
 	}
@@ -256,6 +281,7 @@ type Stats struct {
 // config is the resolved, immutable form of Options, shared by a Handler and
 // every handler derived from it, with the counters they share.
 type config struct {
+	f                                 Fields // resolved
 	eventKey, eventIDKey, identityKey string
 	eventID                           bool
 	// reserved are the audit's own top-level keys (event, event id,
@@ -284,6 +310,7 @@ func newConfig(opts *Options) *config {
 	}
 	f := opts.Fields.resolved()
 	c := &config{
+		f:            f,
 		eventKey:     or(opts.EventKey, f.Event),
 		eventIDKey:   f.EventID,
 		identityKey:  f.User,
@@ -579,6 +606,7 @@ type state struct {
 	msg      string      // the message, redacted in redact
 	ctxAttrs []slog.Attr // bound with With, redacted
 	identity slog.Attr   // bound with WithIdentity, redacted; zero for none
+	facts    []slog.Attr // the record's Outcome, Reason and Target, under their keys
 
 	legacyErr error // from writing a separate legacy record
 }
@@ -625,8 +653,7 @@ func (h *Handler) dirtyAttr(a slog.Attr, top bool) bool {
 	switch {
 	case k == slog.KindLogValuer:
 		return true // resolved once, and the resolved value is the one written
-	case a.Key == EventKey && k == slog.KindAny && isEvent(a):
-		// Comparing keys first spares most attributes the type switch.
+	case k == slog.KindAny && (a.Key == EventKey && isEvent(a) || isFact(a)):
 		return true
 	case top && h.c.mayBeReserved(a.Key) && h.c.hasReserved(a):
 		return true
@@ -653,6 +680,9 @@ func (s *state) collect(r *slog.Record, own []slog.Attr) []slog.Attr {
 				s.event = name
 				return true
 			}
+		}
+		if s.takeFact(a) {
+			return true
 		}
 		a.Value = a.Value.Resolve()
 		own = append(own, a)
@@ -744,9 +774,11 @@ func (s *state) redact(own []slog.Attr) {
 			own[i] = a
 		}
 	}
-	for i := range s.ext {
-		if a, changed := rd.attr(s.ext[i], false); changed {
-			s.ext[i] = a
+	for _, list := range [2][]slog.Attr{s.ext, s.facts} {
+		for i := range list {
+			if a, changed := rd.attr(list[i], false); changed {
+				list[i] = a
+			}
 		}
 	}
 }
@@ -767,8 +799,8 @@ func (s *state) addAuditFields(r2 *slog.Record, own []slog.Attr) (id string) {
 	if s.identity.Key != "" {
 		r2.AddAttrs(s.identity)
 	}
-	n := 0 // bound attributes added so far, after the audit's own
-	for _, list := range [2][]slog.Attr{s.ext, s.ctxAttrs} {
+	n := 0 // attributes added so far, after the audit's own
+	for _, list := range [3][]slog.Attr{s.facts, s.ext, s.ctxAttrs} {
 		for _, a := range list {
 			if a = c.moveReservedAttr(a); !s.taken(a.Key, own, r2, n) {
 				r2.AddAttrs(a)
@@ -1129,6 +1161,80 @@ type eventName string
 // id. Other handlers write it as a string attribute "event".
 func Event(name string) slog.Attr {
 	return slog.Any(EventKey, eventName(name))
+}
+
+// Outcome returns an attribute that says how the event of a record ended:
+// [OutcomeSuccess], [OutcomeFailure] or [OutcomeUnknown]. A [Handler]
+// writes it at the top level under [Fields].Outcome (ECS's event.outcome in
+// [ECSFields]), like the event; other handlers write it as a string under
+// [OutcomeKey].
+func Outcome(outcome string) slog.Attr { return slog.Any(OutcomeKey, outcomeText(outcome)) }
+
+// Reason returns an attribute that says why the event of a record ended as
+// it did ("password mismatch", "quota exceeded"). A [Handler] writes it at
+// the top level under [Fields].Reason, redacted like any text.
+func Reason(reason string) slog.Attr { return slog.Any(ReasonKey, reasonText(reason)) }
+
+// Target returns an attribute that names what the event of a record acted
+// on: its kind ("file", "AuthUser") and id, as the entity_* fields of
+// audit logs do. A [Handler] writes them at the top level under
+// [Fields].TargetKind and TargetID; other handlers write a group of kind and
+// id under [TargetKindKey].
+func Target(kind, id string) slog.Attr { return slog.Any(TargetKindKey, target{kind, id}) }
+
+// The value types of Outcome, Reason and Target, so that a Handler can tell
+// them from ordinary attributes.
+type (
+	outcomeText string
+	reasonText  string
+	target      struct{ kind, id string }
+)
+
+// LogValue implements slog.LogValuer, for handlers other than a Handler.
+func (t target) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("kind", t.kind), slog.String("id", t.id))
+}
+
+// takeFact takes a, if it is an Outcome, Reason or Target, into s.facts
+// under the keys of the Handler's Fields, and reports whether it did.
+func (s *state) takeFact(a slog.Attr) bool {
+	f := &s.h.c.f
+	var v any
+	switch a.Value.Kind() {
+	case slog.KindAny:
+		v = a.Value.Any()
+	case slog.KindLogValuer:
+		v = a.Value.LogValuer()
+	default:
+		return false
+	}
+	switch x := v.(type) {
+	case outcomeText:
+		s.facts = append(s.facts, slog.String(f.Outcome, string(x)))
+	case reasonText:
+		s.facts = append(s.facts, slog.String(f.Reason, string(x)))
+	case target:
+		s.facts = append(s.facts, slog.String(f.TargetKind, x.kind), slog.String(f.TargetID, x.id))
+	default:
+		return false
+	}
+	return true
+}
+
+// isFact reports whether a is an Outcome, Reason or Target.
+func isFact(a slog.Attr) bool {
+	var v any
+	switch a.Value.Kind() {
+	case slog.KindAny:
+		v = a.Value.Any()
+	case slog.KindLogValuer:
+		v = a.Value.LogValuer()
+	}
+	switch v.(type) {
+	case outcomeText, reasonText, target:
+		return true
+	}
+	return false
 }
 
 func isEvent(a slog.Attr) bool {

@@ -699,6 +699,62 @@ func FuzzReservedKeys(f *testing.F) {
 	})
 }
 
+func TestEventFacts(t *testing.T) {
+	grace := Identity{ID: "7", Name: "grace", OnBehalfOf: &Identity{ID: "42", Name: "ada"}}
+	for _, c := range []struct {
+		name   string
+		opts   *Options
+		with   func(*slog.Logger) *slog.Logger
+		args   []any
+		ctx    Identity
+		want   string // in the one JSON record
+		absent string // must not be written
+	}{
+		{name: "outcome, reason, target at the default keys", args: []any{Outcome(OutcomeSuccess), Reason("quota ok"), Target("file", "a.txt")},
+			want: `"outcome":"success","reason":"quota ok","target.kind":"file","target.id":"a.txt"`},
+		{name: "ECS keys", opts: &Options{Fields: ECSFields()}, args: []any{Outcome(OutcomeFailure), Target("AuthUser", "u-1")},
+			want: `"event.outcome":"failure","entity.type":"AuthUser","entity.id":"u-1"`},
+		{name: "at the top level under groups", with: func(l *slog.Logger) *slog.Logger { return l.WithGroup("g") },
+			args: []any{Outcome(OutcomeUnknown), "k", 1}, want: `"outcome":"unknown","g":{"k":1}`},
+		{name: "a secret in the reason is masked", args: []any{Reason("rejected Bearer " + testsecrets.Bearer)},
+			want: `"reason":"rejected Bearer [REDACTED]"`, absent: testsecrets.Bearer},
+		{name: "the record's own key wins, once", args: []any{"outcome", "mine", Outcome(OutcomeSuccess)},
+			want: `"outcome":"mine"}`, absent: `"success"`},
+		{name: "on behalf of, nested in the identity", ctx: grace,
+			want: `"user":{"id":"7","name":"grace","on_behalf_of":{"id":"42","name":"ada"}}`},
+		{name: "on behalf of in the OTel preset, same place", ctx: grace, opts: &Options{Fields: OTelFields()},
+			want: `"user":{"id":"7","name":"grace","on_behalf_of":{"id":"42","name":"ada"}}`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			l := slog.New(NewHandler(newJSON(&buf, nil), c.opts))
+			if c.with != nil {
+				l = c.with(l)
+			}
+			ctx := context.Background()
+			if !c.ctx.IsZero() {
+				ctx = WithIdentity(ctx, c.ctx)
+			}
+			l.InfoContext(ctx, "m", append([]any{Event("e")}, c.args...)...)
+			if got := buf.String(); !strings.Contains(got, c.want) || c.absent != "" && strings.Contains(got, c.absent) {
+				t.Errorf("got  %s\nwant it to hold %s and not %q", got, c.want, c.absent)
+			}
+		})
+	}
+	// Other handlers write them readably too.
+	var buf bytes.Buffer
+	slog.New(newJSON(&buf, nil)).Info("m", Outcome(OutcomeFailure), Target("file", "a.txt"))
+	if want := `"outcome":"failure","target.kind":{"kind":"file","id":"a.txt"}`; !strings.Contains(buf.String(), want) {
+		t.Errorf("bare handler: got %s, want %s", buf.String(), want)
+	}
+	// A chain of OnBehalfOf, even a cycle, ends.
+	a := &Identity{Name: "a"}
+	a.OnBehalfOf = a
+	if v := a.LogValue(); !strings.Contains(v.String(), "on_behalf_of") {
+		t.Errorf("cyclic identity: %v", v)
+	}
+}
+
 // Handler: siblings derived with With and WithGroup.
 
 // TestSiblingsDoNotShare checks that handlers derived from one parent never
@@ -4099,22 +4155,22 @@ func TestFieldPresets(t *testing.T) {
 			name:     "zero Fields means DefaultFields",
 			fields:   Fields{},
 			common:   common("event", "event_id", "request_id", "client.address"),
-			endKeys:  end("http.response.status_code", "duration_ms", "http.response.body.size", "request_end"),
-			duration: "duration_ms", unit: "ms", requestID: "request_id",
+			endKeys:  end("http.response.status_code", "duration_ms", "http.response.body.size", "request_end", "outcome"),
+			duration: "duration_ms", unit: "ms", outcome: "outcome", requestID: "request_id",
 		},
 		{
 			name:     "DefaultFields",
 			fields:   DefaultFields(),
 			common:   common("event", "event_id", "request_id", "client.address"),
-			endKeys:  end("http.response.status_code", "duration_ms", "http.response.body.size", "request_end"),
-			duration: "duration_ms", unit: "ms", requestID: "request_id",
+			endKeys:  end("http.response.status_code", "duration_ms", "http.response.body.size", "request_end", "outcome"),
+			duration: "duration_ms", unit: "ms", outcome: "outcome", requestID: "request_id",
 		},
 		{
 			name:     "OTelFields",
 			fields:   OTelFields(),
-			common:   common("event.name", "log.record.uid", "request_id", "client.address"),
-			endKeys:  end("http.response.status_code", "http.server.request.duration", "http.response.body.size", "request_end"),
-			duration: "http.server.request.duration", unit: "s", requestID: "request_id",
+			common:   common("otel.event.name", "log.record.uid", "request_id", "client.address"),
+			endKeys:  end("http.response.status_code", "http.server.request.duration", "http.response.body.size", "request_end", "outcome"),
+			duration: "http.server.request.duration", unit: "s", outcome: "outcome", requestID: "request_id",
 		},
 		{
 			name:     "ECSFields",
@@ -4142,8 +4198,8 @@ func TestFieldPresets(t *testing.T) {
 			fields:   OTelFields(),
 			eventKey: "action",
 			common:   common("action", "log.record.uid", "request_id", "client.address"),
-			endKeys:  end("http.response.status_code", "http.server.request.duration", "http.response.body.size", "request_end"),
-			duration: "http.server.request.duration", unit: "s", requestID: "request_id",
+			endKeys:  end("http.response.status_code", "http.server.request.duration", "http.response.body.size", "request_end", "outcome"),
+			duration: "http.server.request.duration", unit: "s", outcome: "outcome", requestID: "request_id",
 		},
 	}
 	for _, tt := range tests {

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"os"
 	"os/user"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -32,13 +33,30 @@ type Identity struct {
 	Email string   `json:"email,omitempty"` // e-mail address
 	Kind  string   `json:"kind,omitempty"`  // actor kind: "user", "web", "service", "cli", "cron", ...
 	Roles []string `json:"roles,omitempty"` // roles or groups the actor acted with
+
+	// OnBehalfOf is the actor this one acted for: the user an
+	// administrator impersonates, or the user a service acts for
+	// (Kubernetes' impersonatedUser). Written as the group "on_behalf_of"
+	// inside the identity, in every preset. Nil means the actor acted for
+	// itself.
+	OnBehalfOf *Identity `json:"on_behalf_of,omitempty"`
 }
+
+// OnBehalfOfKey is the key, inside the identity group, of the actor an
+// identity acted for; see [Identity].OnBehalfOf. The value is a group.
+const OnBehalfOfKey = "on_behalf_of"
+
+// maxOnBehalfOf bounds a chain of OnBehalfOf identities, which a careless
+// (or cyclic) construction could make endless.
+const maxOnBehalfOf = 4
 
 // LogValue implements [slog.LogValuer]. It returns a group of the non-empty
 // fields under the keys "id", "name", "email", "kind" and "roles", so an
 // Identity logged directly reads the same as one bound with [WithIdentity].
-func (id Identity) LogValue() slog.Value {
-	attrs := make([]slog.Attr, 0, 5)
+func (id Identity) LogValue() slog.Value { return id.logValue(0) }
+
+func (id Identity) logValue(depth int) slog.Value {
+	attrs := make([]slog.Attr, 0, 6)
 	if id.ID != "" {
 		attrs = append(attrs, slog.String("id", id.ID))
 	}
@@ -52,14 +70,19 @@ func (id Identity) LogValue() slog.Value {
 		attrs = append(attrs, slog.String("kind", id.Kind))
 	}
 	if len(id.Roles) > 0 {
-		attrs = append(attrs, slog.Any("roles", id.Roles))
+		attrs = append(attrs, slog.Any("roles", slices.Clone(id.Roles)))
+	}
+	if id.OnBehalfOf != nil && depth < maxOnBehalfOf {
+		if v := id.OnBehalfOf.logValue(depth + 1); len(v.Group()) > 0 {
+			attrs = append(attrs, slog.Attr{Key: OnBehalfOfKey, Value: v})
+		}
 	}
 	return slog.GroupValue(attrs...)
 }
 
 // IsZero reports whether id has no field set.
 func (id Identity) IsZero() bool {
-	return id.ID == "" && id.Name == "" && id.Email == "" && id.Kind == "" && len(id.Roles) == 0
+	return id.ID == "" && id.Name == "" && id.Email == "" && id.Kind == "" && len(id.Roles) == 0 && id.OnBehalfOf == nil
 }
 
 // Actor kinds for [Identity.Kind]. Any other string is allowed too.
