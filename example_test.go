@@ -555,7 +555,7 @@ func ExampleHTTPOptions_logBody() {
 	r.Header.Set("X-Request-Id", "req-9")
 	handler.ServeHTTP(httptest.NewRecorder(), r)
 	// Output:
-	// {"level":"INFO","msg":"request end","event":"http.request.end","request_id":"req-9","http.request.method":"POST","url.path":"/fhir/Patient","client.address":"127.0.0.1","http.response.status_code":200,"http.response.body.size":0,"outcome":"success","http.request.body":{"active":true,"resourceType":"Patient"},"http.request.body.size":40,"request_end":true}
+	// {"level":"INFO","msg":"request end","event":"http.request.end","request_id":"req-9","http.request.method":"POST","url.path":"/fhir/Patient","client.address":"127.0.0.1","http.response.status_code":200,"http.response.body.size":0,"outcome":"success","http.request.body.content":{"active":true,"resourceType":"Patient"},"http.request.body.size":40,"request_end":true}
 }
 
 // The examples below are the five audit logs this package was designed

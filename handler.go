@@ -166,7 +166,29 @@ func (f Fields) resolved() Fields {
 	if f.DurationUnit <= 0 {
 		f.DurationUnit = d.DurationUnit
 	}
+	if f.Duration == d.Duration {
+		// The default key names its unit.
+		f.Duration = durationKey(f.DurationUnit)
+	}
 	return f
+}
+
+// durationKey returns the default key of a request's duration in unit:
+// duration_ms, duration_s, and so on, so that the key says the unit.
+func durationKey(unit time.Duration) string {
+	switch unit {
+	case time.Nanosecond:
+		return "duration_ns"
+	case time.Microsecond:
+		return "duration_us"
+	case time.Millisecond:
+		return DurationKey
+	case time.Second:
+		return "duration_s"
+	case time.Minute:
+		return "duration_min"
+	}
+	return "duration_" + strings.TrimPrefix(unit.String(), "1")
 }
 
 // Options configure a [Handler]. A nil *Options, like a zero Options, gives

@@ -4253,6 +4253,61 @@ func TestFieldPresets(t *testing.T) {
 	}
 }
 
+// TestMiddlewareOneConfiguration checks that Middleware takes its keys from
+// the Handler behind its logger, so that one log has one schema.
+func TestMiddlewareOneConfiguration(t *testing.T) {
+	req := func(h http.Handler) {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/x", nil))
+	}
+	ok := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
+	for _, c := range []struct {
+		name      string
+		handler   func(w io.Writer) slog.Handler
+		fields    Fields
+		want      []string // keys in the end record
+		wantPanic bool
+		wantWarn  bool
+	}{
+		{name: "keys from the Handler", handler: func(w io.Writer) slog.Handler {
+			return NewHandler(slog.NewJSONHandler(w, nil), &Options{Fields: ECSFields()})
+		}, want: []string{`"event.action":"http.request.end"`, `"http.request.id":`, `"source.ip":`, `"event.duration":`}},
+		{name: "the same Fields twice is fine", handler: func(w io.Writer) slog.Handler {
+			return NewHandler(slog.NewJSONHandler(w, nil), &Options{Fields: ECSFields()})
+		}, fields: ECSFields(), want: []string{`"source.ip":`}},
+		{name: "a different Fields panics", handler: func(w io.Writer) slog.Handler {
+			return NewHandler(slog.NewJSONHandler(w, nil), &Options{Fields: ECSFields()})
+		}, fields: OTelFields(), wantPanic: true},
+		{name: "a unit in seconds is named in the default key", handler: func(w io.Writer) slog.Handler {
+			return NewHandler(slog.NewJSONHandler(w, nil), &Options{Fields: Fields{DurationUnit: time.Second}})
+		}, want: []string{`"duration_s":`}},
+		{name: "a logger that is not audit-wrapped is reported", handler: func(w io.Writer) slog.Handler {
+			return slog.NewJSONHandler(w, nil)
+		}, wantWarn: true, want: []string{`"msg":"request end"`}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			logger := slog.New(c.handler(&buf))
+			defer func() {
+				p := recover()
+				if (p != nil) != c.wantPanic {
+					t.Fatalf("panic = %v, want a panic: %v", p, c.wantPanic)
+				}
+			}()
+			h := Middleware(ok, &HTTPOptions{Logger: logger, Fields: c.fields})
+			req(h)
+			out := buf.String()
+			if got := strings.Contains(out, MisconfiguredEvent); got != c.wantWarn {
+				t.Errorf("misconfiguration reported: %v, want %v\n%s", got, c.wantWarn, out)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("got %s\nwant it to hold %s", out, w)
+				}
+			}
+		})
+	}
+}
+
 // Helpers shared by the tests above.
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")

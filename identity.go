@@ -383,7 +383,7 @@ const (
 	// request for which [HTTPOptions.LogBody] said yes. The value is a
 	// map[string][]string for a form, the value decoded by encoding/json
 	// (with numbers as [json.Number]) for JSON, or else a string.
-	RequestBodyKey = "http.request.body"
+	RequestBodyKey = "http.request.body.content"
 	// RequestBodySizeKey is the key of the number of request body bytes
 	// the handler read, next to [RequestBodyKey]. The value is an int64.
 	RequestBodySizeKey = "http.request.body.size"
@@ -454,9 +454,11 @@ type HTTPOptions struct {
 	// response body never is.
 	LogBody func(r *http.Request) bool
 
-	// Fields names the keys of the attributes Middleware binds and writes;
-	// give it the same preset as the [Handler]'s [Options.Fields]. The zero
-	// Fields means [DefaultFields].
+	// Fields names the keys of the attributes Middleware binds and writes
+	// when Logger is nil or not audit-wrapped. Otherwise the keys are those
+	// of Logger's [Handler] ([Options.Fields]): the zero Fields takes them
+	// as they are, and a different value panics in [Middleware], since it
+	// would mix two schemas in one log.
 	Fields Fields
 }
 
@@ -486,12 +488,42 @@ func newHTTPConfig(opts *HTTPOptions) *httpConfig {
 		logger:          opts.Logger,
 		logStart:        opts.LogStart,
 		logBody:         opts.LogBody,
-		f:               opts.Fields.resolved(),
 	}
 	if c.opaque == nil {
 		c.opaque = IsOpaque
 	}
 	return c
+}
+
+// MisconfiguredEvent is the event of the record [Middleware] writes, at
+// level WARN, when it is made with a logger that does not write through a
+// [Handler]: the records of its requests then lack their audit fields.
+const MisconfiguredEvent = "audit.misconfigured"
+
+// middlewareFields returns the keys Middleware writes: those of the Handler
+// behind opts.Logger, so that the two cannot disagree. opts.Fields may
+// repeat them, but a different value is a mistake that would mix two
+// schemas in one log, and panics here, at start-up. A logger that is not
+// audit-wrapped is reported through itself, once.
+func middlewareFields(opts *HTTPOptions) Fields {
+	if opts == nil {
+		opts = &HTTPOptions{}
+	}
+	f := opts.Fields.resolved()
+	if opts.Logger == nil {
+		return f
+	}
+	h, ok := opts.Logger.Handler().(*Handler)
+	if !ok {
+		opts.Logger.Warn("audit: the Middleware's logger does not write through an audit.Handler, so its records "+
+			"lack the request id, method, path, client address, user and event id, and are not redacted",
+			slog.String("event", MisconfiguredEvent))
+		return f
+	}
+	if opts.Fields != (Fields{}) && f != h.c.f {
+		panic("audit: HTTPOptions.Fields differ from the Options.Fields of the logger's Handler: set them once, in Options.Fields")
+	}
+	return h.c.f
 }
 
 // RequestIdentity returns the identity to write for request r, given the
@@ -621,7 +653,9 @@ type request struct {
 // code a user runs, log its input with an event and leave its output out:
 // the output can hold any of the data the user could reach.
 func Middleware(next http.Handler, opts *HTTPOptions) http.Handler {
-	return &middleware{next: next, c: newHTTPConfig(opts)}
+	c := newHTTPConfig(opts)
+	c.f = middlewareFields(opts)
+	return &middleware{next: next, c: c}
 }
 
 type middleware struct {
