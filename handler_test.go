@@ -1861,6 +1861,12 @@ func TestRedact(t *testing.T) {
 				`"Set-Cookie":"[REDACTED]","client_secret":"[REDACTED]","private_key":"[REDACTED]","Authorization":"[REDACTED]",` +
 				`"credentials":"[REDACTED]","login.pwd":"[REDACTED]","API KEY":"[REDACTED]","secrets":"[REDACTED]","cookies":"[REDACTED]",` +
 				`"passwd":"[REDACTED]","id":7`},
+		{name: "RedactKeys hold inside text: a query parameter", opts: &Options{RedactKeys: []string{"pin"}},
+			args: []any{"url", "https://bank.example/verify?pin=4921&account=7"},
+			want: `"url":"https://bank.example/verify?pin=[REDACTED]&account=7"`},
+		{name: "AllowKeys hold inside text: a query parameter", opts: &Options{AllowKeys: []string{"next_page_token"}},
+			args: []any{"url", "https://api.example/items?next_page_token=abc123def&access_token=s3cr3tValue1"},
+			want: `"url":"https://api.example/items?next_page_token=abc123def&access_token=[REDACTED]"`},
 		{name: "non-string value under a secret key", args: []any{"pin_token", 123456, "expires", 3},
 			want: `"pin_token":"[REDACTED]","expires":3`},
 		{name: "key in nested group", args: []any{slog.Group("db", "host", "db1", slog.Group("auth", "password", secret))},
