@@ -598,11 +598,15 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 		own = s.rename(&r, own)
 	}
 	s.redact(own)
+	// The attributes of the new record are gathered on the stack and added
+	// in one call: each AddAttrs call has a cost of its own.
+	var out [16]slog.Attr
+	attrs, id := s.addAuditFields(out[:0], own)
+	attrs, viaBase := s.nest(attrs, own)
 	var r2 slog.Record
 	// Built in place: NewRecord's result would be copied.
 	r2.Time, r2.Level, r2.Message, r2.PC = r.Time, r.Level, s.msg, r.PC
-	id := s.addAuditFields(&r2, own)
-	viaBase := s.nest(&r2, own)
+	r2.AddAttrs(attrs...)
 	err := h.write(ctx, &r2, viaBase, s.event, id)
 	if s.legacyErr != nil {
 		return errors.Join(s.legacyErr, err)
@@ -805,38 +809,35 @@ func (s *state) redact(own []slog.Attr) {
 	}
 }
 
-// addAuditFields is stage 4: it adds the event, a fresh event id, the
-// identity and the bound attributes to r2, each key once, and returns the
-// event id. Attributes are added one by one: a slice of them would escape
-// to the heap with r2.
-func (s *state) addAuditFields(r2 *slog.Record, own []slog.Attr) (id string) {
+// addAuditFields is stage 4: it appends the event, a fresh event id, the
+// identity, the record's facts and the bound attributes to attrs, each key
+// once, and returns them with the event id.
+func (s *state) addAuditFields(attrs, own []slog.Attr) (_ []slog.Attr, id string) {
 	c := s.h.c
 	if s.event != "" {
-		r2.AddAttrs(slog.String(c.eventKey, s.event))
+		attrs = append(attrs, slog.String(c.eventKey, s.event))
 		if c.eventID {
 			id = c.ids.next()
-			r2.AddAttrs(slog.String(c.eventIDKey, id))
+			attrs = append(attrs, slog.String(c.eventIDKey, id))
 		}
 	}
 	if s.identity.Key != "" {
-		r2.AddAttrs(s.identity)
+		attrs = append(attrs, s.identity)
 	}
-	n := 0 // attributes added so far, after the audit's own
 	for _, list := range [3][]slog.Attr{s.facts, s.ext, s.ctxAttrs} {
 		for _, a := range list {
-			if a = c.moveReservedAttr(a); !s.taken(a.Key, own, r2, n) {
-				r2.AddAttrs(a)
-				n++
+			if a = c.moveReservedAttr(a); !s.taken(a.Key, own, attrs) {
+				attrs = append(attrs, a)
 			}
 		}
 	}
-	return id
+	return attrs, id
 }
 
 // taken reports whether key is already a top-level key of the record: one
 // of the logger's, the record's own (when no group is open), or one of the
-// last n attributes added to r2.
-func (s *state) taken(key string, own []slog.Attr, r2 *slog.Record, n int) bool {
+// audit fields added so far.
+func (s *state) taken(key string, own, added []slog.Attr) bool {
 	h := s.h
 	if slices.Contains(h.topKeys, key) {
 		return true
@@ -848,19 +849,7 @@ func (s *state) taken(key string, own []slog.Attr, r2 *slog.Record, n int) bool 
 	} else if hasTopKey(own, key) {
 		return true
 	}
-	if n == 0 {
-		return false
-	}
-	found, skip := false, r2.NumAttrs()-n
-	r2.Attrs(func(a slog.Attr) bool {
-		if skip > 0 {
-			skip--
-			return true
-		}
-		found = a.Key == key
-		return !found
-	})
-	return found
+	return hasTopKey(added, key)
 }
 
 // hasTopKey reports whether attrs, written at the top level, have key,
@@ -877,38 +866,35 @@ func hasTopKey(attrs []slog.Attr, key string) bool {
 	return false
 }
 
-// nest is stage 5: it adds the record's own attributes to r2, inside the
-// open groups when the record has audit fields to keep at the top level,
-// and reports whether r2 must then be written through the handler as it
-// was before the groups (base).
-func (s *state) nest(r2 *slog.Record, own []slog.Attr) (viaBase bool) {
+// nest is stage 5: it appends the record's own attributes to attrs, the
+// audit fields, inside the open groups when there are audit fields to keep
+// at the top level, and reports whether the record must then be written
+// through the handler as it was before the groups (base).
+func (s *state) nest(attrs, own []slog.Attr) (_ []slog.Attr, viaBase bool) {
 	h := s.h
 	if len(h.groups) == 0 {
 		h.c.moveReserved(own)
-		r2.AddAttrs(own...)
-		return false
+		return append(attrs, own...), false
 	}
-	if r2.NumAttrs() == 0 {
+	if len(attrs) == 0 {
 		// Nothing at the top level: the groups opened by the wrapped
 		// handler, with its pre-formatting, hold the attributes as they
 		// would without this Handler.
-		r2.AddAttrs(own...)
-		return false
+		return append(attrs, own...), false
 	}
-	attrs := own
+	nested := own
 	for i := len(h.groups) - 1; i >= 0; i-- {
 		g := h.groups[i]
-		inner := make([]slog.Attr, 0, len(g.attrs)+len(attrs))
+		inner := make([]slog.Attr, 0, len(g.attrs)+len(nested))
 		inner = appendNonEmpty(inner, g.attrs)
-		inner = appendNonEmpty(inner, attrs)
+		inner = appendNonEmpty(inner, nested)
 		if len(inner) == 0 {
-			attrs = nil // an empty group is not written, as slog does
+			nested = nil // an empty group is not written, as slog does
 			continue
 		}
-		attrs = []slog.Attr{{Key: g.name, Value: slog.GroupValue(inner...)}}
+		nested = []slog.Attr{{Key: g.name, Value: slog.GroupValue(inner...)}}
 	}
-	r2.AddAttrs(attrs...)
-	return true
+	return append(attrs, nested...), true
 }
 
 // appendNonEmpty appends the attributes of src that slog would write:
