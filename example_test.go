@@ -369,7 +369,7 @@ func ExampleMiddleware() {
 	// Output:
 	// {"level":"INFO","msg":"request start","event":"http.request.start","user":{"name":"grace","kind":"web"},"request_id":"4bf92f3577b34da6a3ce929d0e0e4736","http.request.method":"PUT","url.path":"/files/a.txt","client.address":"203.0.113.7","user_agent.original":"curl/8.5.0"}
 	// {"level":"INFO","msg":"File uploaded","event":"file.upload","user":{"id":"8c0a5ad41b7f4a6e9d3f2e1c0b9a8f7d","name":"grace","kind":"web"},"request_id":"4bf92f3577b34da6a3ce929d0e0e4736","http.request.method":"PUT","url.path":"/files/a.txt","client.address":"203.0.113.7","user_agent.original":"curl/8.5.0","filename":"a.txt"}
-	// {"level":"INFO","msg":"request end","event":"http.request.end","user":{"id":"8c0a5ad41b7f4a6e9d3f2e1c0b9a8f7d","name":"grace","kind":"web"},"request_id":"4bf92f3577b34da6a3ce929d0e0e4736","http.request.method":"PUT","url.path":"/files/a.txt","client.address":"203.0.113.7","user_agent.original":"curl/8.5.0","http.response.status_code":201,"http.response.body.size":4,"request_end":true}
+	// {"level":"INFO","msg":"request end","event":"http.request.end","user":{"id":"8c0a5ad41b7f4a6e9d3f2e1c0b9a8f7d","name":"grace","kind":"web"},"request_id":"4bf92f3577b34da6a3ce929d0e0e4736","http.request.method":"PUT","url.path":"/files/a.txt","client.address":"203.0.113.7","user_agent.original":"curl/8.5.0","http.response.status_code":201,"http.response.body.size":4,"outcome":"success","request_end":true}
 }
 
 // A notebook server audits which code each user ran: the code is the
@@ -480,7 +480,7 @@ func ExampleHTTPOptions_logBody() {
 	r.Header.Set("X-Request-Id", "req-9")
 	handler.ServeHTTP(httptest.NewRecorder(), r)
 	// Output:
-	// {"level":"INFO","msg":"request end","event":"http.request.end","request_id":"req-9","http.request.method":"POST","url.path":"/fhir/Patient","client.address":"127.0.0.1","http.response.status_code":200,"http.response.body.size":0,"http.request.body":{"active":true,"resourceType":"Patient"},"http.request.body.size":40,"request_end":true}
+	// {"level":"INFO","msg":"request end","event":"http.request.end","request_id":"req-9","http.request.method":"POST","url.path":"/fhir/Patient","client.address":"127.0.0.1","http.response.status_code":200,"http.response.body.size":0,"outcome":"success","http.request.body":{"active":true,"resourceType":"Patient"},"http.request.body.size":40,"request_end":true}
 }
 
 // The examples below are the five audit logs this package was designed
@@ -759,11 +759,11 @@ func Example_fileService() {
 
 	// Output:
 	// {"timestamp":"2025-10-03T17:48:22.238Z","level":"info","msg":"File uploaded","event":"file_uploaded","user":{"id":"u-17","name":"ines","kind":"web"},"request_id":"req-1","http.request.method":"POST","url.path":"/files","ip_address":"192.168.1.1","user_agent":"Mozilla/5.0","filename":"example.txt","file_size_bytes":12345,"content_type":"text/plain","form":{"description":["Q3 figures"],"password":"[REDACTED]"}}
-	// {"timestamp":"2025-10-03T17:48:22.238Z","level":"info","msg":"request end","event":"http.request.end","user":{"id":"u-17","name":"ines","kind":"web"},"request_id":"req-1","http.request.method":"POST","url.path":"/files","ip_address":"192.168.1.1","user_agent":"Mozilla/5.0","http.response.status_code":201,"http.response.body.size":0,"request_end":true}
+	// {"timestamp":"2025-10-03T17:48:22.238Z","level":"info","msg":"request end","event":"http.request.end","user":{"id":"u-17","name":"ines","kind":"web"},"request_id":"req-1","http.request.method":"POST","url.path":"/files","ip_address":"192.168.1.1","user_agent":"Mozilla/5.0","http.response.status_code":201,"http.response.body.size":0,"outcome":"success","request_end":true}
 	// {"timestamp":"2025-10-03T17:48:22.238Z","level":"info","msg":"Files listed","event":"files_listed","user":{"id":"u-17","name":"ines","kind":"web"},"request_id":"req-2","http.request.method":"GET","url.path":"/files","ip_address":"192.168.1.1","user_agent":"Mozilla/5.0","count":1}
-	// {"timestamp":"2025-10-03T17:48:22.238Z","level":"info","msg":"request end","event":"http.request.end","user":{"id":"u-17","name":"ines","kind":"web"},"request_id":"req-2","http.request.method":"GET","url.path":"/files","ip_address":"192.168.1.1","user_agent":"Mozilla/5.0","http.response.status_code":200,"http.response.body.size":22,"request_end":true}
+	// {"timestamp":"2025-10-03T17:48:22.238Z","level":"info","msg":"request end","event":"http.request.end","user":{"id":"u-17","name":"ines","kind":"web"},"request_id":"req-2","http.request.method":"GET","url.path":"/files","ip_address":"192.168.1.1","user_agent":"Mozilla/5.0","http.response.status_code":200,"http.response.body.size":22,"outcome":"success","request_end":true}
 	// {"timestamp":"2025-10-03T17:48:22.238Z","level":"warn","msg":"File delete failed","event":"file_delete_failed","user":{"id":"u-17","name":"ines","kind":"web"},"request_id":"req-3","http.request.method":"DELETE","url.path":"/files/missing.txt","ip_address":"192.168.1.1","user_agent":"Mozilla/5.0","filename":"missing.txt","error":{"type":"*fs.PathError","message":"remove missing.txt: file does not exist"}}
-	// {"timestamp":"2025-10-03T17:48:22.238Z","level":"info","msg":"request end","event":"http.request.end","user":{"id":"u-17","name":"ines","kind":"web"},"request_id":"req-3","http.request.method":"DELETE","url.path":"/files/missing.txt","ip_address":"192.168.1.1","user_agent":"Mozilla/5.0","http.response.status_code":404,"http.response.body.size":10,"request_end":true}
+	// {"timestamp":"2025-10-03T17:48:22.238Z","level":"warn","msg":"request end","event":"http.request.end","user":{"id":"u-17","name":"ines","kind":"web"},"request_id":"req-3","http.request.method":"DELETE","url.path":"/files/missing.txt","ip_address":"192.168.1.1","user_agent":"Mozilla/5.0","http.response.status_code":404,"http.response.body.size":10,"outcome":"failure","request_end":true}
 }
 
 // scenarioAuthor binds the actor of the identity platform's log format:
@@ -943,7 +943,7 @@ func Example_requestLifecycle() {
 	// Output:
 	// {"ts":"2025-10-03T17:48:22Z","msg":"request start","w":"w3","ev":"w/req","tn":"westfield","ctx":"6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f","w_m":"get","w_url":"/Patient","w_addr":"203.0.113.41"}
 	// {"ts":"2025-10-03T17:48:22Z","w":"w3","ev":"db/q","tn":"westfield","ctx":"6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f","w_m":"get","w_url":"/Patient","w_addr":"203.0.113.41","sql":"SELECT \"patient\".* FROM \"patient\" LIMIT ? OFFSET ?","db_prm":["100","0"],"d":15}
-	// {"ts":"2025-10-03T17:48:22Z","msg":"request end","w":"w3","ev":"w/resp","tn":"westfield","ctx":"6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f","w_m":"get","w_url":"/Patient","w_addr":"203.0.113.41","w_st":200,"d":15,"ctx_end":true}
+	// {"ts":"2025-10-03T17:48:22Z","msg":"request end","w":"w3","ev":"w/resp","tn":"westfield","ctx":"6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f","w_m":"get","w_url":"/Patient","w_addr":"203.0.113.41","w_st":200,"d":15,"outcome":"success","ctx_end":true}
 }
 
 // scenarioPresetLogger writes JSON lines without the time, the event id and
@@ -992,7 +992,7 @@ func ExampleOTelFields() {
 	scenarioPresetRequest(audit.OTelFields())
 	// Output:
 	// {"level":"INFO","msg":"File deleted","event.name":"file.delete","user":{"id":"42","name":"ada","kind":"web"},"request_id":"req-7","http.request.method":"DELETE","url.path":"/files/a.txt","client.address":"203.0.113.7","filename":"a.txt"}
-	// {"level":"INFO","msg":"request end","event.name":"http.request.end","user":{"id":"42","name":"ada","kind":"web"},"request_id":"req-7","http.request.method":"DELETE","url.path":"/files/a.txt","client.address":"203.0.113.7","http.response.status_code":204,"http.response.body.size":0,"request_end":true}
+	// {"level":"INFO","msg":"request end","event.name":"http.request.end","user":{"id":"42","name":"ada","kind":"web"},"request_id":"req-7","http.request.method":"DELETE","url.path":"/files/a.txt","client.address":"203.0.113.7","http.response.status_code":204,"http.response.body.size":0,"outcome":"success","request_end":true}
 }
 
 // ECSFields names the keys as the Elastic Common Schema does; a preset can
