@@ -131,6 +131,11 @@ type Proxies []netip.Prefix
 // Loopback returns the loopback networks, 127.0.0.0/8 and ::1/128: the
 // one-line setting for a proxy such as oauth2-proxy running on the same
 // host as the application.
+//
+// It trusts every process that shares the application's loopback, not
+// only the proxy: any of them can assert a user. Use it where the proxy is
+// the only one (a container or pod of their own); on a shared host, trust
+// the proxy's own address with [ParseProxies] instead.
 func Loopback() Proxies {
 	return Proxies{
 		netip.PrefixFrom(netip.AddrFrom4([4]byte{127, 0, 0, 0}), 8),
