@@ -199,17 +199,6 @@ func (p Proxies) Contains(a netip.Addr) bool {
 // makes s no address at all. The zone is checked before the address is
 // parsed, so an arbitrary text never reaches the parser.
 func parseHop(s string) (netip.Addr, bool) {
-	return parseAddr(s, false)
-}
-
-// parsePeer parses a RemoteAddr like parseHop, but keeps an address whose
-// zone is not a plausible interface name, without the zone: the peer
-// address comes from the server, not from a header.
-func parsePeer(s string) (netip.Addr, bool) {
-	return parseAddr(s, true)
-}
-
-func parseAddr(s string, dropZone bool) (netip.Addr, bool) {
 	s = strings.Trim(s, " \t")
 	if s == "" {
 		return netip.Addr{}, false
@@ -220,10 +209,7 @@ func parseAddr(s string, dropZone bool) (netip.Addr, bool) {
 			end = i + j
 		}
 		if !validZone(s[i+1 : end]) {
-			if !dropZone {
-				return netip.Addr{}, false
-			}
-			s = s[:i] + s[end:]
+			return netip.Addr{}, false
 		}
 	}
 	var a netip.Addr
@@ -277,7 +263,7 @@ type peer struct {
 }
 
 func peerOf(r *http.Request, trusted Proxies) peer {
-	a, ok := parsePeer(r.RemoteAddr)
+	a, ok := parseHop(r.RemoteAddr)
 	return peer{addr: a, ok: ok, trusted: ok && trusted.Contains(a)}
 }
 
@@ -292,11 +278,15 @@ func peerOf(r *http.Request, trusted Proxies) peer {
 //
 // The walk stops at an entry that is not an IP address (with or without a
 // port, IPv6 with or without brackets), and returns the last trusted hop
-// before it. An IPv6 zone ("fe80::1%eth0") is kept only when it can name
-// an interface: 1 to [MaxZone] ASCII letters, digits, '.', '-' or '_'. An
-// entry with any other zone counts as no address, so the walk stops there;
-// a RemoteAddr with one is used without its zone. If every entry is trusted, the result is the left-most one.
+// before it. If every entry is trusted, the result is the left-most one.
 // Several X-Forwarded-For header lines count as one list, in order.
+//
+// An IPv6 zone ("fe80::1%eth0") is kept only when it can name an
+// interface: 1 to [MaxZone] ASCII letters, digits, '.', '-' or '_'. An
+// X-Forwarded-For entry with any other zone counts as no address, so the
+// walk stops there; a RemoteAddr with one is not taken for an IP address
+// either, so its peer is never trusted (it is written as the server set
+// it, like a Unix socket's).
 //
 // Addresses are written in their canonical form, IPv4-mapped IPv6
 // addresses (::ffff:192.0.2.1) as IPv4. A RemoteAddr that is not an IP address (a Unix socket,
@@ -445,6 +435,10 @@ const (
 // *HTTPOptions, like a zero HTTPOptions, trusts no proxy, takes the
 // identity bound to the request's context, writes no events and never logs
 // a request body.
+//
+// A panic in any of its hooks (Opaque, Authenticated, LogBody,
+// OnWriteError, EndLevel) is recovered: Middleware reports it in the
+// request's events, and the hook counts as having found nothing.
 type HTTPOptions struct {
 	// TrustedProxies are the peers whose headers are believed: their
 	// X-Forwarded-For entries (see [ClientAddr]), request ids and identity
@@ -486,7 +480,7 @@ type HTTPOptions struct {
 	Logger *slog.Logger
 
 	// LogStart adds an event when the request arrives. False means only
-	// the end event is written.
+	// the end event is written, unless Strict is set.
 	LogStart bool
 
 	// LogBody, if set, is called for each request before the handler

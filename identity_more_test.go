@@ -170,7 +170,9 @@ func TestZones(t *testing.T) {
 		{"percent in the zone", "127.0.0.1:1", "fe80::1%eth%0", "127.0.0.1"},
 		{"empty zone", "127.0.0.1:1", "fe80::1%", "127.0.0.1"},
 		{"bad zone to the left of a good hop", "127.0.0.1:1", "fe80::1%<x>, 203.0.113.7", "203.0.113.7"},
-		{"untrusted peer with a bad zone: dropped", "[fe80::1%<x>]:80", "", "fe80::1"},
+		{"peer with a bad zone: not an address", "[fe80::1%<x>]:80", "", "fe80::1%<x>"},
+		{"loopback peer with a bad zone is not trusted", "[::1%<x>]:80", "203.0.113.7", "::1%<x>"},
+		{"a lone percent", "%", "", "%"},
 		{"untrusted peer with a good zone", "[fe80::1%eth0]:80", "", "fe80::1%eth0"},
 	}
 	for _, tt := range tests {
