@@ -110,10 +110,15 @@ func New(orig slog.Handler) slog.Handler {
 // installedOutput returns the logOutput of the replica at the end of the
 // handler slog.SetDefault installed, or nil if log's writer is not slog's
 // bridge or no replica answers.
-func installedOutput() *logOutput {
-	if reflect.TypeOf(log.Writer()).String() != "*slog.handlerWriter" {
+func installedOutput() (out *logOutput) {
+	if w := log.Writer(); w == nil || reflect.TypeOf(w).String() != "*slog.handlerWriter" {
 		return nil
 	}
+	defer func() {
+		if recover() != nil {
+			out = nil // a handler that cannot answer has no replica to share
+		}
+	}()
 	p := &probe{Context: context.Background()}
 	// A level above every real one, so that no wrapper's own level filter
 	// stops the question before it reaches the end of the chain.
