@@ -870,7 +870,7 @@ func Example_loginFlow() {
 // milliseconds and the tenant. Key names come from a Fields value, given to
 // both the Handler and Middleware; the inner handler's ReplaceAttr does the
 // rest: ts and lvl, Aidbox's event names, the method in lower case, and no
-// response size, which Aidbox does not log.
+// response size or outcome, which Aidbox does not log.
 func Example_requestLifecycle() {
 	fields := audit.Fields{
 		Event: "ev", RequestID: "ctx", Method: "w_m", Path: "w_url", ClientAddress: "w_addr",
@@ -904,7 +904,7 @@ func Example_requestLifecycle() {
 			// every run, so this example writes 15 in place of
 			// int64(a.Value.Float64()).
 			return slog.Int64("d", 15)
-		case audit.ResponseSizeKey:
+		case audit.ResponseSizeKey, "outcome":
 			return slog.Attr{}
 		}
 		return a
@@ -943,7 +943,7 @@ func Example_requestLifecycle() {
 	// Output:
 	// {"ts":"2025-10-03T17:48:22Z","msg":"request start","w":"w3","ev":"w/req","tn":"westfield","ctx":"6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f","w_m":"get","w_url":"/Patient","w_addr":"203.0.113.41"}
 	// {"ts":"2025-10-03T17:48:22Z","w":"w3","ev":"db/q","tn":"westfield","ctx":"6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f","w_m":"get","w_url":"/Patient","w_addr":"203.0.113.41","sql":"SELECT \"patient\".* FROM \"patient\" LIMIT ? OFFSET ?","db_prm":["100","0"],"d":15}
-	// {"ts":"2025-10-03T17:48:22Z","msg":"request end","w":"w3","ev":"w/resp","tn":"westfield","ctx":"6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f","w_m":"get","w_url":"/Patient","w_addr":"203.0.113.41","w_st":200,"d":15,"outcome":"success","ctx_end":true}
+	// {"ts":"2025-10-03T17:48:22Z","msg":"request end","w":"w3","ev":"w/resp","tn":"westfield","ctx":"6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f","w_m":"get","w_url":"/Patient","w_addr":"203.0.113.41","w_st":200,"d":15,"ctx_end":true}
 }
 
 // scenarioPresetLogger writes JSON lines without the time, the event id and
