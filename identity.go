@@ -980,7 +980,9 @@ func RequestID(ctx context.Context) (string, bool) {
 // whose group has its own) joins the request of the outer one: it keeps
 // its request id and attributes, resolves the identity with its own
 // options (the result reaches the outer end event), and writes no events
-// of its own unless the outer one writes none.
+// of its own unless the outer one writes none: the options that shape
+// events (LogStart, LogBody, Strict, EndLevel, OnWriteError) are those of
+// the Middleware that writes them.
 //
 // A panic in a hook of [HTTPOptions] is recovered and reported in the
 // request's events under "!AUDIT_ERROR"; the hook counts as having found
