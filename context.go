@@ -21,8 +21,8 @@ type binding struct {
 	idValue  slog.Value // identity.LogValue(), computed once at bind time
 
 	// req is shared by every context of one request served by Middleware
-	// (nil elsewhere): WithIdentity records there the binding it makes, so
-	// that the request's end event sees an identity bound inside the
+	// (nil elsewhere): With and WithIdentity record there what they bind,
+	// so that the request's end event sees what was bound inside the
 	// handler chain. clone carries the pointer.
 	req *request
 
@@ -64,7 +64,9 @@ func (b *binding) clone() *binding {
 // with ctx, unless the logger or the record names one.
 //
 // Binding a key that ctx already carries replaces the earlier value, in its
-// earlier position. A nil ctx is treated as [context.Background].
+// earlier position. Inside a request served by [Middleware], the attributes
+// also reach the request's end event. A nil ctx is treated as
+// [context.Background].
 func With(ctx context.Context, args ...any) context.Context {
 	if ctx == nil {
 		ctx = context.Background()
@@ -75,6 +77,7 @@ func With(ctx context.Context, args ...any) context.Context {
 	b := bindingFrom(ctx).clone()
 	attrs := make([]slog.Attr, len(b.attrs), len(b.attrs)+len(args))
 	copy(attrs, b.attrs)
+	var added []slog.Attr // for the request's end event, inside Middleware
 	for len(args) > 0 {
 		var a slog.Attr
 		a, args = argsToAttr(args)
@@ -83,8 +86,14 @@ func With(ctx context.Context, args ...any) context.Context {
 			continue
 		}
 		attrs = setAttr(attrs, a)
+		if b.req != nil {
+			added = append(added, a)
+		}
 	}
 	b.attrs = attrs
+	if len(added) > 0 {
+		b.req.bindAttrs(added)
+	}
 	return context.WithValue(ctx, ctxKey{}, b)
 }
 
@@ -92,28 +101,33 @@ func With(ctx context.Context, args ...any) context.Context {
 // logged with it. A [Handler] writes it as the group "user" (see
 // [Fields].User) holding the non-empty fields of id. A nil ctx is
 // treated as [context.Background].
+//
+// WithIdentity keeps its own copy of id, Roles included: changing the
+// caller's slice afterwards changes no record.
 func WithIdentity(ctx context.Context, id Identity) context.Context {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	id = id.clone()
 	b := bindingFrom(ctx).clone()
 	b.identity = id
 	b.hasID = true
 	b.idValue = id.LogValue()
 	if b.req != nil {
-		b.req.latest.Store(b)
+		b.req.bindIdentity(b.identity, b.idValue)
 	}
 	return context.WithValue(ctx, ctxKey{}, b)
 }
 
-// IdentityFrom returns the identity bound to ctx by [WithIdentity], and
-// whether there was one.
+// IdentityFrom returns a copy of the identity bound to ctx by
+// [WithIdentity] or [Middleware], and whether there was one. The copy has
+// its own Roles: changing it changes no record.
 func IdentityFrom(ctx context.Context) (Identity, bool) {
 	b := bindingFrom(ctx)
 	if b == nil || !b.hasID {
 		return Identity{}, false
 	}
-	return b.identity, true
+	return b.identity.clone(), true
 }
 
 // setAttr replaces the attr with a's key in place, or appends a.

@@ -11,9 +11,11 @@ import (
 	"net/netip"
 	"os"
 	"os/user"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode"
@@ -80,6 +82,13 @@ func (id Identity) logValue(depth int) slog.Value {
 	return slog.GroupValue(attrs...)
 }
 
+// clone returns id with its own copy of every slice, so that what a caller
+// handed in, or is handed, cannot change an identity bound to a context.
+func (id Identity) clone() Identity {
+	id.Roles = slices.Clone(id.Roles)
+	return id
+}
+
 // IsZero reports whether id has no field set.
 func (id Identity) IsZero() bool {
 	return id.ID == "" && id.Name == "" && id.Email == "" && id.Kind == "" && len(id.Roles) == 0 && id.OnBehalfOf == nil
@@ -144,6 +153,11 @@ type Proxies []netip.Prefix
 // Loopback returns the loopback networks, 127.0.0.0/8 and ::1/128: the
 // one-line setting for a proxy such as oauth2-proxy running on the same
 // host as the application.
+//
+// It trusts every process that shares the application's loopback, not
+// only the proxy: any of them can assert a user. Use it where the proxy is
+// the only one (a container or pod of their own); on a shared host, trust
+// the proxy's own address with [ParseProxies] instead.
 func Loopback() Proxies {
 	return Proxies{
 		netip.PrefixFrom(netip.AddrFrom4([4]byte{127, 0, 0, 0}), 8),
@@ -202,10 +216,23 @@ func (p Proxies) Contains(a netip.Addr) bool {
 // without brackets. The result is unmapped. It picks the parser by the
 // shape of s, because a failed parse allocates its error, and RemoteAddr
 // always has a port.
+//
+// An IPv6 zone that is not a plausible interface name (see [validZone])
+// makes s no address at all. The zone is checked before the address is
+// parsed, so an arbitrary text never reaches the parser.
 func parseHop(s string) (netip.Addr, bool) {
 	s = strings.Trim(s, " \t")
 	if s == "" {
 		return netip.Addr{}, false
+	}
+	if i := strings.IndexByte(s, '%'); i >= 0 {
+		end := len(s)
+		if j := strings.IndexByte(s[i:], ']'); j >= 0 {
+			end = i + j
+		}
+		if !validZone(s[i+1 : end]) {
+			return netip.Addr{}, false
+		}
 	}
 	var a netip.Addr
 	var err error
@@ -226,6 +253,28 @@ func parseHop(s string) (netip.Addr, bool) {
 		return netip.Addr{}, false
 	}
 	return a.Unmap(), true
+}
+
+// MaxZone is the longest IPv6 zone [ClientAddr] keeps, in bytes: an
+// interface name is at most 15 bytes on Linux (IFNAMSIZ less its NUL), and
+// a numeric zone index (RFC 4007, the form Windows uses) at most 10 digits.
+const MaxZone = 15
+
+// validZone reports whether z can name an interface (RFC 4007 section 11):
+// 1 to [MaxZone] letters, digits, '.', '-' or '_', which covers Linux and
+// BSD interface names ("eth0", "enp0s31f6", "wlan0.100", "br-1a2b") and
+// numeric indexes ("3"). Anything else in a zone is text a client chose.
+func validZone(z string) bool {
+	if z == "" || len(z) > MaxZone {
+		return false
+	}
+	for i := 0; i < len(z); i++ {
+		c := z[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // peer is the parsed RemoteAddr of a request.
@@ -253,6 +302,13 @@ func peerOf(r *http.Request, trusted Proxies) peer {
 // port, IPv6 with or without brackets), and returns the last trusted hop
 // before it. If every entry is trusted, the result is the left-most one.
 // Several X-Forwarded-For header lines count as one list, in order.
+//
+// An IPv6 zone ("fe80::1%eth0") is kept only when it can name an
+// interface: 1 to [MaxZone] ASCII letters, digits, '.', '-' or '_'. An
+// X-Forwarded-For entry with any other zone counts as no address, so the
+// walk stops there; a RemoteAddr with one is not taken for an IP address
+// either, so its peer is never trusted (it is written as the server set
+// it, like a Unix socket's).
 //
 // Addresses are written in their canonical form, IPv4-mapped IPv6
 // addresses (::ffff:192.0.2.1) as IPv4. A RemoteAddr that is not an IP address (a Unix socket,
@@ -401,6 +457,10 @@ const (
 // *HTTPOptions, like a zero HTTPOptions, trusts no proxy, takes the
 // identity bound to the request's context, writes no events and never logs
 // a request body.
+//
+// A panic in any of its hooks (Opaque, Authenticated, LogBody,
+// OnWriteError, EndLevel) is recovered: Middleware reports it in the
+// request's events, and the hook counts as having found nothing.
 type HTTPOptions struct {
 	// TrustedProxies are the peers whose headers are believed: their
 	// X-Forwarded-For entries (see [ClientAddr]), request ids and identity
@@ -423,8 +483,9 @@ type HTTPOptions struct {
 
 	// RequestIDHeader names the header carrying a request id set by a
 	// trusted proxy. "" means "X-Request-Id". Without a trusted one, or if
-	// it is empty, longer than 128 bytes or has other than visible ASCII,
-	// [Middleware] makes up a random 128-bit id in 32 hex digits.
+	// it is repeated, empty, longer than [MaxRequestID] bytes, or has other
+	// than visible ASCII or a comma, [Middleware] makes up a random 128-bit
+	// id in 32 hex digits.
 	RequestIDHeader string
 
 	// Authenticated, if set, returns the identity the application's own
@@ -441,7 +502,7 @@ type HTTPOptions struct {
 	Logger *slog.Logger
 
 	// LogStart adds an event when the request arrives. False means only
-	// the end event is written.
+	// the end event is written, unless Strict is set.
 	LogStart bool
 
 	// LogBody, if set, is called for each request before the handler
@@ -460,6 +521,63 @@ type HTTPOptions struct {
 	// as they are, and a different value panics in [Middleware], since it
 	// would mix two schemas in one log.
 	Fields Fields
+
+	// Strict makes a request fail before the handler chain runs when its
+	// start event cannot be written: Middleware answers StrictStatus with
+	// StrictBody instead, writes no end event, and reports the error to
+	// OnWriteError. Strict implies LogStart, and needs a Logger (Middleware
+	// panics without one). A start event that the Logger's level leaves
+	// out is not a failure: the level decides what is audited.
+	//
+	// This trades availability for completeness: with Strict, no request
+	// is served that the audit trail does not show, and an audit sink that
+	// is down takes the application down with it. Without it (the
+	// default), requests are served whatever happens to their records, and
+	// OnWriteError is the only trace of a record lost.
+	Strict bool
+
+	// StrictStatus is the status of a response refused in Strict mode. 0
+	// means 503 Service Unavailable.
+	StrictStatus int
+
+	// StrictBody is the plain-text body of a response refused in Strict
+	// mode. "" means the status text ("Service Unavailable").
+	StrictBody string
+
+	// OnWriteError, if set, is called with the request, the event name
+	// ([RequestStartEvent] or [RequestEndEvent]) and the error when the
+	// Logger's handler fails to write a start or end event, or panics.
+	// slog.Logger drops such errors, so Middleware writes its events
+	// through the handler itself to see them. Nil means failures go
+	// unreported (except, in Strict mode, to the client).
+	OnWriteError func(r *http.Request, event string, err error)
+
+	// EndLevel, if set, returns the level of the end event for the final
+	// status, and whether the handler panicked. Nil means
+	// [DefaultEndLevel]: ERROR for a panic or a 5xx status, WARN for a 4xx,
+	// INFO otherwise.
+	EndLevel func(status int, panicked bool) slog.Level
+
+	// ResponseHeader, if set, names a response header that Middleware sets
+	// to the request id (see [RequestID]) before the handler chain runs,
+	// so that a client can quote it; "X-Request-Id" is the usual name. ""
+	// means none is set.
+	ResponseHeader string
+}
+
+// DefaultEndLevel is the level of the end event when
+// [HTTPOptions.EndLevel] is nil: [slog.LevelError] for a panic or a status
+// of 500 or more, [slog.LevelWarn] for 400 to 499 (access refused,
+// requests that were wrong: what an auditor looks for), and
+// [slog.LevelInfo] otherwise.
+func DefaultEndLevel(status int, panicked bool) slog.Level {
+	switch {
+	case panicked || status >= 500:
+		return slog.LevelError
+	case status >= 400:
+		return slog.LevelWarn
+	}
+	return slog.LevelInfo
 }
 
 // httpConfig is the resolved form of HTTPOptions.
@@ -472,6 +590,12 @@ type httpConfig struct {
 	logStart                                 bool
 	logBody                                  func(*http.Request) bool
 	f                                        Fields
+	strict                                   bool
+	strictStatus                             int
+	strictBody                               string
+	onWriteError                             func(*http.Request, string, error)
+	endLevel                                 func(int, bool) slog.Level
+	responseHeader                           string // canonical header key, "" for none
 }
 
 func newHTTPConfig(opts *HTTPOptions) *httpConfig {
@@ -486,11 +610,29 @@ func newHTTPConfig(opts *HTTPOptions) *httpConfig {
 		opaque:          opts.Opaque,
 		authenticated:   opts.Authenticated,
 		logger:          opts.Logger,
-		logStart:        opts.LogStart,
+		logStart:        opts.LogStart || opts.Strict,
 		logBody:         opts.LogBody,
+		f:               opts.Fields.resolved(),
+		strict:          opts.Strict,
+		strictStatus:    opts.StrictStatus,
+		strictBody:      opts.StrictBody,
+		onWriteError:    opts.OnWriteError,
+		endLevel:        opts.EndLevel,
+	}
+	if opts.ResponseHeader != "" {
+		c.responseHeader = http.CanonicalHeaderKey(opts.ResponseHeader)
 	}
 	if c.opaque == nil {
 		c.opaque = IsOpaque
+	}
+	if c.endLevel == nil {
+		c.endLevel = DefaultEndLevel
+	}
+	if c.strictStatus == 0 {
+		c.strictStatus = http.StatusServiceUnavailable
+	}
+	if c.strictBody == "" {
+		c.strictBody = http.StatusText(c.strictStatus)
 	}
 	return c
 }
@@ -535,22 +677,30 @@ func middlewareFields(opts *HTTPOptions) Fields {
 // address the proxy asserts in [HTTPOptions.UserHeader] and
 // [HTTPOptions.EmailHeader] replace the name and e-mail address; an opaque
 // name that is replaced becomes the ID if the ID is empty, since it still
-// identifies the actor. Each header that is missing, empty, repeated,
-// longer than 256 bytes or holding control characters is ignored and the
-// original field kept. Headers from any other peer are never read.
+// identifies the actor. Headers from any other peer are never read.
+//
+// Each header is ignored, and the original field kept, when it is missing,
+// empty, or longer than [MaxIdentityHeader] bytes; when it is repeated, or
+// holds a comma (a proxy may join repeated lines with commas); when it has
+// whitespace inside (a folded header line, which net/http unfolds into a
+// space); or when it holds invalid UTF-8, a control or format character,
+// or U+2028 or U+2029.
 //
 // The Kind of the result is that of authenticated, or [KindWeb] if that is
-// empty and the result is not the zero Identity.
+// empty and the result is not the zero Identity. A panic in
+// [HTTPOptions.Opaque] counts as "not opaque": the headers are not read.
 func RequestIdentity(r *http.Request, authenticated Identity, opts *HTTPOptions) Identity {
 	if r == nil {
 		return withWebKind(authenticated)
 	}
 	c := newHTTPConfig(opts)
-	return c.resolve(r, peerOf(r, c.trusted), authenticated)
+	return c.resolve(r, peerOf(r, c.trusted), authenticated, nil)
 }
 
-func (c *httpConfig) resolve(r *http.Request, p peer, id Identity) Identity {
-	if p.trusted && (id.Name == "" || c.opaque(id.Name)) {
+// resolve is RequestIdentity with a resolved configuration; a panic in the
+// Opaque hook is reported to req, if not nil.
+func (c *httpConfig) resolve(r *http.Request, p peer, id Identity, req *request) Identity {
+	if p.trusted && (id.Name == "" || c.isOpaque(id.Name, req)) {
 		if name, ok := assertedValue(r.Header, c.userHeader); ok {
 			if id.ID == "" {
 				id.ID = id.Name
@@ -564,6 +714,63 @@ func (c *httpConfig) resolve(r *http.Request, p peer, id Identity) Identity {
 	return withWebKind(id)
 }
 
+// The hooks of HTTPOptions are called through these methods, which recover
+// a panic, report it to the request (see request.report) and carry on as
+// if the hook had said no: a hook costs no record and no event.
+
+func (c *httpConfig) isOpaque(name string, req *request) (opaque bool) {
+	defer func() {
+		if p := recover(); p != nil {
+			req.report("Opaque", p)
+			opaque = false
+		}
+	}()
+	return c.opaque(name)
+}
+
+func (c *httpConfig) callAuthenticated(r *http.Request, req *request) (id Identity, ok bool) {
+	defer func() {
+		if p := recover(); p != nil {
+			req.report("Authenticated", p)
+			id, ok = Identity{}, false
+		}
+	}()
+	return c.authenticated(r)
+}
+
+func (c *httpConfig) callLogBody(r *http.Request, req *request) (ok bool) {
+	defer func() {
+		if p := recover(); p != nil {
+			req.report("LogBody", p)
+			ok = false
+		}
+	}()
+	return c.logBody(r)
+}
+
+func (c *httpConfig) callEndLevel(status int, panicked bool, req *request) (l slog.Level) {
+	defer func() {
+		if p := recover(); p != nil {
+			req.report("EndLevel", p)
+			l = DefaultEndLevel(status, panicked)
+		}
+	}()
+	return c.endLevel(status, panicked)
+}
+
+// writeFailed calls OnWriteError, if set.
+func (c *httpConfig) writeFailed(r *http.Request, event string, err error, req *request) {
+	if c.onWriteError == nil {
+		return
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			req.report("OnWriteError", p)
+		}
+	}()
+	c.onWriteError(r, event, err)
+}
+
 func withWebKind(id Identity) Identity {
 	if id.Kind == "" && !id.IsZero() {
 		id.Kind = KindWeb
@@ -571,25 +778,61 @@ func withWebKind(id Identity) Identity {
 	return id
 }
 
+// Caps on the header values written into records, so that a client
+// cannot make every record of its request huge.
+const (
+	// MaxUserAgent is the most bytes of the User-Agent header written under
+	// [UserAgentKey]. A longer one is cut at a character boundary and ends
+	// with [TruncationMarker], the whole within MaxUserAgent bytes.
+	MaxUserAgent = 512
+	// MaxRequestID is the longest request id, in bytes, that [Middleware]
+	// takes from [HTTPOptions.RequestIDHeader]. A longer one is not cut,
+	// since a cut id would match nothing and could match another request's:
+	// Middleware makes up its own id instead.
+	MaxRequestID = 128
+	// MaxIdentityHeader is the longest value, in bytes, of an identity
+	// header ([HTTPOptions.UserHeader], [HTTPOptions.EmailHeader]). A
+	// longer one is refused rather than cut, since a cut name could name
+	// someone else.
+	MaxIdentityHeader = 256
+	// TruncationMarker ends a header value cut to its cap, so that a
+	// reader sees the value is not whole.
+	TruncationMarker = "…[truncated]"
+)
+
+// refusedRune reports whether r may not appear in a header value written
+// into a record: control characters (Cc, which includes U+0085 NEXT
+// LINE), format characters (Cf: bidi overrides, zero-width characters),
+// the line and paragraph separators U+2028 and U+2029, and the
+// replacement character that decoding gives invalid UTF-8. Each of them
+// can make a record read as something else in a terminal, an editor or a
+// line-oriented parser.
+func refusedRune(r rune) bool {
+	return r < 0x20 || r == 0x7f || // the common case first: ASCII controls
+		r >= 0x80 && (unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) || r == utf8.RuneError)
+}
+
 // assertedValue returns the single, trimmed, plausible value of header key.
-// A repeated header is refused rather than guessed at: one of the values
-// may be the client's.
+// Refused, so that the caller keeps what it had:
+//   - a repeated header: one of the values may be the client's;
+//   - a value holding a comma: RFC 9110 lets a proxy join repeated header
+//     lines into one, separated by commas, so it is a repeated header too;
+//   - a value with whitespace inside: net/http unfolds a folded (obs-fold)
+//     header line into a space, so a folded header cannot be told from it,
+//     and login names and e-mail addresses have none;
+//   - an empty value, one longer than [MaxIdentityHeader], invalid UTF-8
+//     and any character refusedRune refuses.
 func assertedValue(h http.Header, key string) (string, bool) {
 	vs := h[key]
 	if len(vs) != 1 {
 		return "", false
 	}
-	v := strings.TrimSpace(vs[0])
-	if v == "" || len(v) > 256 {
-		return "", false
-	}
-	if !utf8.ValidString(v) {
+	v := strings.Trim(vs[0], " \t")
+	if v == "" || len(v) > MaxIdentityHeader || !utf8.ValidString(v) {
 		return "", false
 	}
 	for _, r := range v {
-		// Control and format characters (bidi overrides among them) would
-		// let the value rewrite how the log line reads.
-		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+		if r == ',' || r == ' ' || refusedRune(r) {
 			return "", false
 		}
 	}
@@ -606,43 +849,192 @@ func (c *httpConfig) requestID(r *http.Request, p peer) string {
 	return newEventID()
 }
 
+// validRequestID accepts 1 to MaxRequestID visible ASCII characters other
+// than a comma, which would make it a list (see assertedValue).
 func validRequestID(s string) bool {
-	if s == "" || len(s) > 128 {
+	if s == "" || len(s) > MaxRequestID {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		if s[i] <= ' ' || s[i] > '~' {
+		if s[i] <= ' ' || s[i] > '~' || s[i] == ',' {
 			return false
 		}
 	}
 	return true
 }
 
+// userAgent returns the User-Agent header of h as it is written into
+// records: within [MaxUserAgent] bytes, ending with [TruncationMarker] if
+// it was cut, and with every character refusedRune refuses (and every byte
+// of invalid UTF-8) replaced by U+FFFD. The client chose it, so it is kept
+// as evidence, but it cannot rewrite how a record reads.
+func userAgent(h http.Header) string {
+	vs := h["User-Agent"]
+	if len(vs) == 0 {
+		return ""
+	}
+	v := vs[0]
+	clean := len(v) <= MaxUserAgent
+	for i := 0; clean && i < len(v); i++ {
+		clean = ' ' <= v[i] && v[i] <= '~'
+	}
+	if clean {
+		return v // the common case: no copy
+	}
+	limit := MaxUserAgent
+	if len(v) > MaxUserAgent {
+		limit -= len(TruncationMarker)
+	}
+	var b strings.Builder
+	b.Grow(min(len(v), MaxUserAgent))
+	for i := 0; i < len(v); {
+		r, n := utf8.DecodeRuneInString(v[i:])
+		if refusedRune(r) {
+			r = utf8.RuneError
+		}
+		if b.Len()+utf8.RuneLen(r) > limit {
+			b.WriteString(TruncationMarker)
+			break
+		}
+		b.WriteRune(r)
+		i += n
+	}
+	return b.String()
+}
+
 // request is the state shared by every context derived from one request
-// served by Middleware. WithIdentity records the identity it binds there,
+// served by Middleware. With and WithIdentity record there what they bind,
 // so that the end event, written with the context Middleware made before
-// the handler chain ran, names the actor authentication found inside it.
+// the handler chain ran, names the actor authentication found inside it
+// and carries the attributes bound inside it. A nested Middleware finds it
+// in the request's context and joins the request instead of starting one.
 type request struct {
-	latest atomic.Pointer[binding] // the binding made by the last WithIdentity
+	id string // the request id; never changes
+
+	// events is set by the Middleware that writes the request's events,
+	// so that a nested one writes none.
+	events atomic.Bool
+
+	mu       sync.Mutex
+	identity Identity // bound last inside the chain, if hasID
+	hasID    bool
+	idValue  slog.Value
+	attrs    []slog.Attr // bound with With inside the chain, each key once
+	errs     []string    // panics of HTTPOptions hooks, for the events
+}
+
+// bindIdentity records id, bound inside the chain, for the end event.
+func (q *request) bindIdentity(id Identity, v slog.Value) {
+	q.mu.Lock()
+	q.identity, q.hasID, q.idValue = id, true, v
+	q.mu.Unlock()
+}
+
+// bindAttrs records attrs, bound with With inside the chain, for the end
+// event; a key bound again replaces its earlier value.
+func (q *request) bindAttrs(attrs []slog.Attr) {
+	q.mu.Lock()
+	for _, a := range attrs {
+		q.attrs = setAttr(q.attrs, a)
+	}
+	q.mu.Unlock()
+}
+
+// overlay returns b with what was bound inside the handler chain: the
+// identity bound last, and the attributes bound with With, each replacing
+// the one with its key. It returns b itself when nothing was bound.
+func (q *request) overlay(b *binding) *binding {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if !q.hasID && len(q.attrs) == 0 {
+		return b
+	}
+	b2 := b.clone()
+	if q.hasID {
+		b2.identity, b2.hasID, b2.idValue = q.identity, true, q.idValue
+	}
+	if len(q.attrs) > 0 {
+		attrs := make([]slog.Attr, len(b.attrs), len(b.attrs)+len(q.attrs))
+		copy(attrs, b.attrs)
+		for _, a := range q.attrs {
+			attrs = setAttr(attrs, a)
+		}
+		b2.attrs = attrs
+	}
+	return b2
+}
+
+// auditErrorKey is the key under which a recovered panic of a hook is
+// reported, as [Handler] reports one of [Options.ContextAttrs].
+const auditErrorKey = "!AUDIT_ERROR"
+
+// report records that hook panicked with p. q may be nil (RequestIdentity
+// has no request): the panic is then only recovered.
+func (q *request) report(hook string, p any) {
+	if q == nil {
+		return
+	}
+	msg := fmt.Sprintf("audit: %s panicked: %v", hook, p)
+	q.mu.Lock()
+	q.errs = append(q.errs, msg)
+	q.mu.Unlock()
+}
+
+// errAttr returns the panics reported so far as one attribute, one key
+// however many hooks panicked.
+func (q *request) errAttr() (slog.Attr, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.errs) == 0 {
+		return slog.Attr{}, false
+	}
+	return slog.String(auditErrorKey, strings.Join(q.errs, "; ")), true
+}
+
+// RequestID returns the id of the request that ctx belongs to: the id
+// [Middleware] took from a trusted proxy or made up, which every record of
+// the request carries under [RequestIDKey] (or the Fields name). The
+// boolean is false when no Middleware served ctx's request.
+func RequestID(ctx context.Context) (string, bool) {
+	b := bindingFrom(ctx)
+	if b == nil || b.req == nil {
+		return "", false
+	}
+	return b.req.id, true
 }
 
 // Middleware returns a handler that binds the attributes of each request to
 // its context and then calls next. Every record logged through a [Handler]
 // with the request's context (or one derived from it) carries:
 //   - [RequestIDKey]: the id a trusted proxy sent in
-//     [HTTPOptions.RequestIDHeader], or else a new random one;
+//     [HTTPOptions.RequestIDHeader], or else a new random one (see
+//     [RequestID]);
 //   - [MethodKey], [PathKey], [ClientAddrKey] (see [ClientAddr]) and
-//     [UserAgentKey];
+//     [UserAgentKey] (at most [MaxUserAgent] bytes);
 //   - the identity, as [RequestIdentity] resolves it from
 //     [HTTPOptions.Authenticated], or bound later with [WithIdentity].
 //
 // With [HTTPOptions.Logger] set, Middleware also writes an event
 // [RequestEndEvent] when next returns (or panics) with [StatusKey],
-// [DurationKey], [ResponseSizeKey] and [RequestEndKey], and, with
-// [HTTPOptions.LogStart], an event [RequestStartEvent] before calling next.
+// [DurationKey], [ResponseSizeKey], the outcome ("success", or "failure"
+// for a status of 400 or more or a panic) and [RequestEndKey], at the level
+// [HTTPOptions.EndLevel] gives; and, with [HTTPOptions.LogStart] or
+// [HTTPOptions.Strict], an event [RequestStartEvent] before calling next.
 // The end event names the identity bound last in the request's contexts,
-// so an authentication step inside the chain that calls [WithIdentity] is
-// seen there.
+// and carries the attributes bound with [With] in them, so that an
+// authentication step inside the chain is seen there.
+//
+// A Middleware inside another (an application-wide one around a router
+// whose group has its own) joins the request of the outer one: it keeps
+// its request id and attributes, resolves the identity with its own
+// options (the result reaches the outer end event), and writes no events
+// of its own unless the outer one writes none: the options that shape
+// events (LogStart, LogBody, Strict, EndLevel, OnWriteError) are those of
+// the Middleware that writes them.
+//
+// A panic in a hook of [HTTPOptions] is recovered and reported in the
+// request's events under "!AUDIT_ERROR"; the hook counts as having found
+// nothing, and the events are still written.
 //
 // The ResponseWriter next receives keeps the [http.Flusher] and
 // [http.Hijacker] of the original, if it had them, and unwraps to it for
@@ -652,9 +1044,18 @@ type request struct {
 // [HTTPOptions.LogBody] asks for it. For work a request executes, such as
 // code a user runs, log its input with an event and leave its output out:
 // the output can hold any of the data the user could reach.
+//
+// Middleware panics if next is nil, as [http.Handle] does, or if opts asks
+// for Strict without a Logger.
 func Middleware(next http.Handler, opts *HTTPOptions) http.Handler {
+	if next == nil {
+		panic("audit: Middleware with a nil handler")
+	}
 	c := newHTTPConfig(opts)
 	c.f = middlewareFields(opts)
+	if c.strict && c.logger == nil {
+		panic("audit: Middleware with Strict and no Logger")
+	}
 	return &middleware{next: next, c: c}
 }
 
@@ -673,49 +1074,69 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := peerOf(r, c.trusted)
 	parent := r.Context()
 	b := bindingFrom(parent).clone()
-
-	attrs := make([]slog.Attr, len(b.attrs), len(b.attrs)+5)
-	copy(attrs, b.attrs)
-	path := ""
-	if r.URL != nil {
-		path = r.URL.Path
+	req := b.req
+	nested := req != nil
+	if !nested {
+		req = &request{id: c.requestID(r, p)}
+		b.req = req
+		attrs := make([]slog.Attr, len(b.attrs), len(b.attrs)+5)
+		copy(attrs, b.attrs)
+		path := ""
+		if r.URL != nil {
+			path = r.URL.Path
+		}
+		attrs = setAttr(attrs, slog.String(c.f.RequestID, req.id))
+		attrs = setAttr(attrs, slog.String(c.f.Method, r.Method))
+		attrs = setAttr(attrs, slog.String(c.f.Path, path))
+		attrs = setAttr(attrs, slog.String(c.f.ClientAddress, clientAddr(r, p, c.trusted)))
+		if ua := userAgent(r.Header); ua != "" {
+			attrs = setAttr(attrs, slog.String(c.f.UserAgent, ua))
+		}
+		b.attrs = attrs
 	}
-	attrs = setAttr(attrs, slog.String(c.f.RequestID, c.requestID(r, p)))
-	attrs = setAttr(attrs, slog.String(c.f.Method, r.Method))
-	attrs = setAttr(attrs, slog.String(c.f.Path, path))
-	attrs = setAttr(attrs, slog.String(c.f.ClientAddress, clientAddr(r, p, c.trusted)))
-	if ua := r.Header["User-Agent"]; len(ua) > 0 && ua[0] != "" {
-		attrs = setAttr(attrs, slog.String(c.f.UserAgent, ua[0]))
-	}
-	b.attrs = attrs
 
 	var auth Identity
 	if c.authenticated != nil {
-		if id, ok := c.authenticated(r); ok {
-			auth = id
+		if id, ok := c.callAuthenticated(r, req); ok {
+			auth = id.clone() // the application's slices stay its own
 		}
 	} else if b.hasID {
 		auth = b.identity
 	}
-	if id := c.resolve(r, p, auth); !id.IsZero() {
+	if id := c.resolve(r, p, auth, req); !id.IsZero() {
 		b.identity, b.hasID, b.idValue = id, true, id.LogValue()
+		if nested {
+			req.bindIdentity(id, b.idValue)
+		}
+	}
+	if c.responseHeader != "" {
+		w.Header().Set(c.responseHeader, req.id)
 	}
 
-	if c.logger == nil {
-		m.next.ServeHTTP(w, r.WithContext(context.WithValue(parent, ctxKey{}, b)))
-		return
-	}
-
-	b.req = &request{}
 	ctx := context.WithValue(parent, ctxKey{}, b)
-	if c.logStart {
-		c.logger.LogAttrs(ctx, slog.LevelInfo, "request start", Event(RequestStartEvent))
+	// The first Middleware with a Logger writes the request's events.
+	if c.logger == nil || !req.events.CompareAndSwap(false, true) {
+		m.next.ServeHTTP(w, r.WithContext(ctx))
+		return
 	}
 	r2 := r.WithContext(ctx)
 	var body *reqbody.Tap
-	if c.logBody != nil && r.Body != nil && r.Body != http.NoBody && c.logBody(r) {
+	if c.logBody != nil && r.Body != nil && r.Body != http.NoBody && c.callLogBody(r, req) {
 		body = reqbody.NewTap(r.Body)
 		r2.Body = body
+	}
+	if c.logStart {
+		attrs := []slog.Attr{Event(RequestStartEvent)}
+		if a, ok := req.errAttr(); ok {
+			attrs = append(attrs, a)
+		}
+		if err := m.write(ctx, slog.LevelInfo, "request start", attrs); err != nil {
+			c.writeFailed(r, RequestStartEvent, err, req)
+			if c.strict {
+				http.Error(w, c.strictBody, c.strictStatus)
+				return
+			}
+		}
 	}
 	rw := &responseWriter{ResponseWriter: w}
 	returned := false
@@ -726,13 +1147,34 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	returned = true
 }
 
+// write writes one event of the request through the Logger's handler, as
+// slog.Logger.LogAttrs would (same level check, same record, the PC of
+// write's caller as LogAttrs takes its own caller's), but returns the
+// handler's error, which LogAttrs drops, and turns a panic in the handler
+// into one.
+func (m *middleware) write(ctx context.Context, level slog.Level, msg string, attrs []slog.Attr) (err error) {
+	h := m.c.logger.Handler()
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("audit: handler panicked: %v", p)
+		}
+	}()
+	if !h.Enabled(ctx, level) {
+		return nil
+	}
+	var pcs [1]uintptr
+	runtime.Callers(2, pcs[:]) // skip runtime.Callers and write
+	r := slog.NewRecord(time.Now(), level, msg, pcs[0])
+	r.AddAttrs(attrs...)
+	return h.Handle(ctx, r)
+}
+
 // end writes the end event of a request.
 func (m *middleware) end(ctx context.Context, r *http.Request, b *binding, rw *responseWriter, start time.Time, body *reqbody.Tap, panicked bool) {
 	d := time.Since(start)
-	if late := b.req.latest.Load(); late != nil {
-		b2 := b.clone()
-		b2.identity, b2.hasID, b2.idValue = late.identity, late.hasID, late.idValue
-		ctx = context.WithValue(ctx, ctxKey{}, b2)
+	req := b.req
+	if late := req.overlay(b); late != b {
+		ctx = context.WithValue(ctx, ctxKey{}, late)
 	}
 	status := rw.status
 	if status == 0 {
@@ -745,23 +1187,26 @@ func (m *middleware) end(ctx context.Context, r *http.Request, b *binding, rw *r
 			status = http.StatusOK // what net/http sends for a handler that wrote nothing
 		}
 	}
-	f := &m.c.f
-	attrs := make([]slog.Attr, 0, 9)
+	c := m.c
+	level := c.callEndLevel(status, panicked, req)
+	f := &c.f
+	attrs := make([]slog.Attr, 0, 11)
 	attrs = append(attrs,
 		Event(RequestEndEvent),
 		slog.Int(f.Status, status),
 		durationAttr(f, d),
 		slog.Int64(f.ResponseSize, rw.size),
 	)
-	if f.Outcome != "" {
-		outcome := "success"
-		if panicked || status >= 400 {
-			outcome = "failure"
-		}
-		attrs = append(attrs, slog.String(f.Outcome, outcome))
+	outcome := "success"
+	if panicked || status >= 400 {
+		outcome = "failure"
 	}
+	attrs = append(attrs, slog.String(c.f.Outcome, outcome))
 	if panicked {
 		attrs = append(attrs, slog.String(f.ErrorType, "panic"))
+	}
+	if a, ok := req.errAttr(); ok {
+		attrs = append(attrs, a)
 	}
 	if body != nil {
 		if v, ok := body.Decode(r.Header.Get("Content-Type")); ok {
@@ -770,7 +1215,9 @@ func (m *middleware) end(ctx context.Context, r *http.Request, b *binding, rw *r
 		attrs = append(attrs, slog.Int64(f.RequestBodySize, body.Size()))
 	}
 	attrs = append(attrs, slog.Bool(f.RequestEnd, true))
-	m.c.logger.LogAttrs(ctx, slog.LevelInfo, "request end", attrs...)
+	if err := m.write(ctx, level, "request end", attrs); err != nil {
+		c.writeFailed(r, RequestEndEvent, err, req)
+	}
 }
 
 // durationAttr writes d in the unit of f: a float64, or an int64 of

@@ -16,6 +16,8 @@ import (
 	"io"
 	"log"
 	"log/slog"
+	"math"
+	"reflect"
 	"runtime"
 	"strconv"
 	"strings"
@@ -34,98 +36,254 @@ func IsDefault(h slog.Handler) bool {
 // k=v"), with the header of the standard logger, but straight to the
 // standard logger's writer as it was when the logHandler was made, not back
 // through the log package (see the package doc).
+//
+// A TextHandler formats the attributes. Each call formats into a buffer of
+// its own, a formatter taken from a pool, so that a value slow to format
+// holds up only its own call: the lock of logOutput is held for the write
+// alone.
 type logHandler struct {
 	levels slog.Handler // the original default handler, for Enabled
 	out    *logOutput
-	text   slog.Handler // formats the attributes
+	ops    []op       // the WithAttrs and WithGroup calls since New, in order
+	pool   *sync.Pool // of *formatter with ops applied; one pool per logHandler
 }
 
+// op is one WithAttrs (group == "") or WithGroup call.
+type op struct {
+	group string
+	attrs []slog.Attr
+}
+
+// logOutput is where the lines go. Every replica whose lines end in the
+// same writer shares one, and so one lock: see New.
 type logOutput struct {
-	mu     sync.Mutex // serialises writes and guards pending
+	mu     sync.Mutex // serialises writes to w
 	w      io.Writer
 	prefix string
 	flags  int
-	// line is the record being written; set under mu before text.Handle.
-	line struct {
-		t     time.Time
-		level slog.Level
-		msg   string
-		pc    uintptr
-	}
+
+	// frames caches, for fromLogPackage, whether a return address lies in
+	// slog's bridge: uintptr to bool. Code addresses are finitely many.
+	frames sync.Map
 }
+
+// formatter is a TextHandler, with the logHandler's ops applied, writing
+// into its own buffer.
+type formatter struct {
+	text  slog.Handler
+	attrs []byte // what text wrote for the last record
+	line  []byte // the line being built
+}
+
+func (f *formatter) Write(p []byte) (int, error) {
+	f.attrs = append(f.attrs, p...)
+	return len(p), nil
+}
+
+// maxPooled is the largest buffer put back in the pool: a huge record
+// should not pin its memory.
+const maxPooled = 64 << 10
 
 // New returns a handler that writes the lines orig, slog's default
 // handler, would write, to the standard logger's writer with its flags and
 // prefix as they are now. Its level follows orig's, and so
 // slog.SetLogLoggerLevel.
+//
+// Once slog.SetDefault has installed a handler other than slog's own, the
+// standard logger's writer is slog's bridge back into that handler, and a
+// replica writing to it would put a second header in front of each line of
+// the replica at the end of the installed chain ("INFO INFO msg"), every
+// time a saved default handler is wrapped twice, and sometimes when two
+// goroutines install at once. So New first asks the installed handler,
+// through Enabled (which wrappers pass on and which writes nothing),
+// whether a replica lies at its end, and writes where that one writes.
 func New(orig slog.Handler) slog.Handler {
-	out := &logOutput{w: log.Writer(), prefix: log.Prefix(), flags: log.Flags()}
-	return &logHandler{levels: orig, out: out, text: slog.NewTextHandler(out, nil)}
+	out := installedOutput()
+	if out == nil {
+		out = &logOutput{w: log.Writer(), prefix: log.Prefix(), flags: log.Flags()}
+	}
+	h := &logHandler{levels: orig, out: out}
+	h.pool = newPool(h.ops)
+	return h
+}
+
+// installedOutput returns the logOutput of the replica at the end of the
+// handler slog.SetDefault installed, or nil if log's writer is not slog's
+// bridge or no replica answers.
+func installedOutput() (out *logOutput) {
+	if w := log.Writer(); w == nil || reflect.TypeOf(w).String() != "*slog.handlerWriter" {
+		return nil
+	}
+	defer func() {
+		if recover() != nil {
+			out = nil // a handler that cannot answer has no replica to share
+		}
+	}()
+	p := &probe{Context: context.Background()}
+	// A level above every real one, so that no wrapper's own level filter
+	// stops the question before it reaches the end of the chain.
+	slog.Default().Handler().Enabled(p, slog.Level(math.MaxInt32))
+	return p.out
+}
+
+// probe is the context of an Enabled call that asks a chain of handlers
+// for the logOutput of the replica at its end.
+type probe struct {
+	context.Context
+	out *logOutput
+}
+
+func newPool(ops []op) *sync.Pool {
+	return &sync.Pool{New: func() any {
+		f := &formatter{}
+		var text slog.Handler = slog.NewTextHandler(f, nil)
+		for _, o := range ops {
+			if o.group != "" {
+				text = text.WithGroup(o.group)
+			} else {
+				text = text.WithAttrs(o.attrs)
+			}
+		}
+		f.text = text
+		return f
+	}}
 }
 
 func (h *logHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	if p, ok := ctx.(*probe); ok {
+		p.out = h.out
+		return false
+	}
 	return h.levels.Enabled(ctx, l)
 }
 
 func (h *logHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return &logHandler{levels: h.levels, out: h.out, text: h.text.WithAttrs(attrs)}
+	if len(attrs) == 0 {
+		return h
+	}
+	// Resolved now, as the TextHandler would resolve them: formatters
+	// made later replay them.
+	resolved := make([]slog.Attr, len(attrs))
+	for i, a := range attrs {
+		resolved[i] = resolve(a)
+	}
+	return h.with(op{attrs: resolved})
 }
 
 func (h *logHandler) WithGroup(name string) slog.Handler {
 	if name == "" {
 		return h
 	}
-	return &logHandler{levels: h.levels, out: h.out, text: h.text.WithGroup(name)}
+	return h.with(op{group: name})
+}
+
+func (h *logHandler) with(o op) *logHandler {
+	ops := append(h.ops[:len(h.ops):len(h.ops)], o)
+	return &logHandler{levels: h.levels, out: h.out, ops: ops, pool: newPool(ops)}
+}
+
+// resolve resolves the LogValuers in a, in groups too.
+func resolve(a slog.Attr) slog.Attr {
+	a.Value = a.Value.Resolve()
+	if a.Value.Kind() == slog.KindGroup {
+		g := a.Value.Group()
+		out := make([]slog.Attr, len(g))
+		for i, ga := range g {
+			out[i] = resolve(ga)
+		}
+		a.Value = slog.GroupValue(out...)
+	}
+	return a
 }
 
 // Handle lets the TextHandler format the attributes of a record stripped of
-// time and message, then logOutput.Write puts the standard logger's header,
-// the level and the message in front of them.
+// time and message, then puts the standard logger's header, the level and
+// the message in front of them, and writes the line.
 func (h *logHandler) Handle(ctx context.Context, r slog.Record) error {
+	f := h.pool.Get().(*formatter)
+	defer func() {
+		if cap(f.attrs) <= maxPooled && cap(f.line) <= maxPooled {
+			h.pool.Put(f)
+		}
+	}()
 	r2 := slog.NewRecord(time.Time{}, r.Level, "", 0)
 	r.Attrs(func(a slog.Attr) bool {
 		r2.AddAttrs(a)
 		return true
 	})
+	f.attrs = f.attrs[:0]
+	if err := f.text.Handle(ctx, r2); err != nil {
+		return err
+	}
+	rest := f.attrs // `level=LEVEL msg="" attrs...`
+	if i := bytes.Index(rest, []byte(` msg=""`)); i >= 0 {
+		rest = rest[i+len(` msg=""`):]
+	}
+	rest = bytes.TrimSuffix(rest, []byte("\n"))
+
+	o := h.out
 	msg := r.Message
 	// Once slog.SetDefault has pointed the log package at slog, log.Printf
 	// still puts the log prefix in front of the message it hands over, and
 	// the header below would write it again. Only log's atomic getters may
 	// be called here: log.Printf holds the log package's output lock.
-	if p := log.Prefix(); p != "" && log.Flags()&log.Lmsgprefix == 0 && p == h.out.prefix {
-		msg = strings.TrimPrefix(msg, p)
+	if p := o.prefix; p != "" && strings.HasPrefix(msg, p) && log.Prefix() == p &&
+		log.Flags()&log.Lmsgprefix == 0 && fromLogPackage(&o.frames) {
+		msg = msg[len(p):]
 	}
-	h.out.mu.Lock()
-	defer h.out.mu.Unlock()
-	h.out.line.t, h.out.line.level, h.out.line.msg, h.out.line.pc = r.Time, r.Level, msg, r.PC
-	return h.text.Handle(ctx, r2)
-}
-
-// Write receives `level=LEVEL msg="" attrs...` from the TextHandler, with
-// mu held by logHandler.Handle.
-func (o *logOutput) Write(p []byte) (int, error) {
-	rest := p
-	if i := bytes.Index(p, []byte(` msg=""`)); i >= 0 {
-		rest = p[i+len(` msg=""`):]
-	}
-	rest = bytes.TrimSuffix(rest, []byte("\n"))
-	t := o.line.t
+	t := r.Time
 	if t.IsZero() {
 		t = time.Now()
 	}
-	buf := make([]byte, 0, 64+len(o.line.msg)+len(rest))
-	buf = appendLogHeader(buf, t, o.prefix, o.flags, o.line.pc)
-	buf = append(buf, o.line.level.String()...)
+	buf := f.line[:0]
+	buf = appendLogHeader(buf, t, o.prefix, o.flags, r.PC)
+	buf = append(buf, r.Level.String()...)
 	buf = append(buf, ' ')
-	buf = append(buf, o.line.msg...)
+	buf = append(buf, msg...)
 	buf = append(buf, rest...)
 	if len(buf) == 0 || buf[len(buf)-1] != '\n' {
 		buf = append(buf, '\n')
 	}
-	if _, err := o.w.Write(buf); err != nil {
-		return 0, err
+	f.line = buf
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	_, err := o.w.Write(buf)
+	return err
+}
+
+// bridge is the function through which the log package's output reaches a
+// slog handler once slog.SetDefault has installed one.
+const bridge = "log/slog.(*handlerWriter).Write"
+
+// fromLogPackage reports whether the record being handled comes from the
+// log package (log.Printf and the like), that is whether slog's bridge is
+// on the stack. The record's PC cannot tell: the bridge records the PC of
+// log.Printf's caller, or none when the log flags ask for no file name,
+// just as slog.Info records its own caller's.
+//
+// Looking a return address up by name is slow, so frames caches the answer
+// for each: a line then costs one runtime.Callers (1 to 3µs) and a map
+// lookup per frame. Only a message that starts with the log prefix gets
+// here at all; the others pay nothing.
+func fromLogPackage(frames *sync.Map) bool {
+	// The bridge sits above the handlers that wrap this one; 16 frames
+	// leave room for a dozen, and walking the stack costs by the frame.
+	var pcs [16]uintptr
+	n := runtime.Callers(3, pcs[:]) // skip Callers, fromLogPackage, Handle
+	for _, pc := range pcs[:n] {
+		is, ok := frames.Load(pc)
+		if !ok {
+			// The bridge calls the handler through an interface, so its
+			// frame is its own, never inlined into another.
+			fn := runtime.FuncForPC(pc - 1)
+			is = fn != nil && fn.Name() == bridge
+			frames.Store(pc, is)
+		}
+		if is.(bool) {
+			return true
+		}
 	}
-	return len(p), nil
+	return false
 }
 
 // appendLogHeader appends the header the log package writes for flag, as
