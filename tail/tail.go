@@ -81,7 +81,8 @@ type Options struct {
 	Authorize func(r *http.Request) (audit.Identity, error)
 
 	// Logger receives the audit events about readers (EventRead and
-	// EventDenied). Nil means slog.Default().
+	// EventDenied); [Tail.SetLogger] changes it. Nil means slog.Default()
+	// at the time of each request.
 	Logger *slog.Logger
 
 	// History is the number of most recent lines kept, so that a new
@@ -108,7 +109,7 @@ type Options struct {
 // methods are safe for concurrent use.
 type Tail struct {
 	authorize func(*http.Request) (audit.Identity, error)
-	logger    *slog.Logger
+	logger    atomic.Pointer[slog.Logger]
 	buffer    int
 	maxLine   int
 	keys      keys
@@ -135,7 +136,6 @@ func New(opts *Options) *Tail {
 	}
 	t := &Tail{
 		authorize: o.Authorize,
-		logger:    o.Logger,
 		buffer:    o.Buffer,
 		maxLine:   o.MaxLine,
 		keys:      keys{o.EventKey, o.UserKey, o.TimeKey, o.StatusKey},
@@ -147,6 +147,7 @@ func New(opts *Options) *Tail {
 	if t.maxLine <= 0 {
 		t.maxLine = DefaultMaxLine
 	}
+	t.logger.Store(o.Logger)
 	if o.History > 0 {
 		t.ring = make([][]byte, o.History)
 	}
@@ -237,6 +238,15 @@ func (t *Tail) publish(line []byte) {
 		}
 	}
 }
+
+// SetLogger sets the logger of the audit events about readers, as
+// Options.Logger does. It is there for the usual case, where they go to the
+// very log t reads, whose logger can only be made after t:
+//
+//	t := tail.New(&tail.Options{Authorize: auditors})
+//	logger := slog.New(audit.NewHandler(slog.NewJSONHandler(io.MultiWriter(os.Stdout, t), nil), nil))
+//	t.SetLogger(logger)
+func (t *Tail) SetLogger(l *slog.Logger) { t.logger.Store(l) }
 
 // Dropped returns the number of lines readers have lost by falling behind
 // (or because a line was longer than Options.MaxLine), counted once for
@@ -499,7 +509,7 @@ func (t *Tail) check(r *http.Request) (id audit.Identity, code int, reason strin
 
 // log writes an audit event about a reader, with the filter it asked for.
 func (t *Tail) log(ctx context.Context, level slog.Level, msg, event string, q map[string][]string, extra ...slog.Attr) {
-	l := t.logger
+	l := t.logger.Load()
 	if l == nil {
 		l = slog.Default()
 	}
