@@ -17,9 +17,9 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || install+=(postgresql)
 command -v jq >/dev/null || install+=(jq)
 if [ ${#install[@]} -gt 0 ]; then
 	echo "postgres: installing ${install[*]} from Debian's packages"
-	export DEBIAN_FRONTEND=noninteractive
+	export DEBIAN_FRONTEND=noninteractive UCF_FORCE_CONFFOLD=1
 	# The package would create and start a cluster of its own on port 5432;
-	# this script needs none.
+	# this script needs none (ucf keeps this file when the package installs).
 	mkdir -p /etc/postgresql-common
 	[ -e /etc/postgresql-common/createcluster.conf ] || echo 'create_main_cluster = false' >/etc/postgresql-common/createcluster.conf
 	apt-get update -qq
