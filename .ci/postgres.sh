@@ -80,40 +80,31 @@ check() { # what, got, want
 check "every line loaded, byte for byte" \
 	"$(psql -At -c "SELECT line FROM audit_log ORDER BY id")" "$(cat "$log")"
 
-# The README's queries, jq then SQL, answers compared as JSON values (jq -S
-# sorts keys: jsonb does not keep them in the order written).
-query() { # what, jq filter (and options), SQL
-	local what=$1 sql=${*: -1}
-	local jqargs=("${@:2:$#-2}")
-	local want got
-	want=$(jq "${jqargs[@]}" <"$log" | jq -S -c .)
-	got=$(psql -At -c "$sql" | jq -S -c .)
+# The README's queries, taken from it: each "go run ./examples/fileserver |
+# jq ..." command, run on the same log, and the SQL block after the "In SQL"
+# line that follows it. Answers are compared as JSON values (jq -S sorts
+# keys: jsonb does not keep them in the order written).
+mapfile -t jqs < <(sed -n 's/^go run \.\/examples\/fileserver | jq //p' README.md)
+awk -v dir="$tmp" '
+	/^```sql$/ && prev ~ /^In SQL/ { n++; out = dir "/q" n ".sql"; insql = 1; next }
+	insql && /^```$/ { insql = 0; close(out); next }
+	insql { print > out; next }
+	NF { prev = $0 }
+' README.md
+if [ "${#jqs[@]}" != 4 ] || ! [ -f "$tmp/q4.sql" ] || [ -f "$tmp/q5.sql" ]; then
+	echo "postgres: FAIL: want the README's four jq queries, each with its SQL (found ${#jqs[@]} jq)"
+	exit 1
+fi
+for i in 1 2 3 4; do
+	what=$(grep -B4 -F -- "${jqs[$i-1]}" README.md | grep -v '^```\|^$' | head -n 1)
+	want=$(eval "jq ${jqs[$i-1]}" <"$log" | jq -S -c .)
+	got=$(psql -At -f "$tmp/q$i.sql" | jq -S -c .)
 	if [ -z "$want" ]; then
-		echo "postgres: FAIL: $what: jq found nothing"
+		echo "postgres: FAIL: query $i: jq found nothing"
 		fail=1
 	fi
-	check "$what ($(echo "$want" | wc -l) lines)" "$got" "$want"
-}
-
-query "what ada did" \
-	-c 'select(.user.name=="ada" and .event!="http.request.end") | [.event, .msg, .filename // empty]' \
-	"SELECT to_json(array_remove(ARRAY[event, msg, doc->>'filename'], NULL))
-	 FROM audit_events WHERE user_name = 'ada' AND event IS DISTINCT FROM 'http.request.end' ORDER BY id"
-
-query "failed requests" \
-	-c 'select(.["http.response.status_code"] >= 400) | {status: .["http.response.status_code"], method: .["http.request.method"], path: .["url.path"], user: .user.name}' \
-	"SELECT json_build_object('status', status, 'method', doc->>'http.request.method', 'path', doc->>'url.path', 'user', user_name)
-	 FROM audit_events WHERE status >= 400 ORDER BY id"
-
-query "events by name" \
-	-s -c 'group_by(.event) | map({(.[0].event): length}) | add' \
-	"SELECT json_object_agg(event, n ORDER BY event COLLATE \"C\")
-	 FROM (SELECT event, count(*) AS n FROM audit_events GROUP BY event) AS e"
-
-query "the upload form" \
-	-c 'select(.event=="file.upload") | {filename, form}' \
-	"SELECT json_build_object('filename', doc->'filename', 'form', doc->'form')
-	 FROM audit_log WHERE doc @> '{\"event\": \"file.upload\"}' ORDER BY id"
+	check "query $i, $what ($(echo "$want" | wc -l) lines)" "$got" "$want"
+done
 
 # A record with NUL bytes, as slog's JSONHandler writes it.
 psql -c "COPY audit_log (line) FROM STDIN WITH (FORMAT csv, QUOTE e'\x01', DELIMITER e'\x02')" <testdata/postgres/nul.ndjson
