@@ -187,6 +187,10 @@ func (t *Tail) Write(p []byte) (int, error) {
 			t.lose()
 			continue
 		}
+		if t.ring == nil && len(t.readers) == 0 {
+			t.partial = t.partial[:0] // nobody to copy it for
+			continue
+		}
 		// One copy per line, shared by the history and every reader,
 		// since the caller may reuse p.
 		line := make([]byte, 0, len(t.partial)+len(chunk))
@@ -377,6 +381,7 @@ func (t *Tail) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	hist, rd, err := t.subscribe(f, n, follow)
 	if err != nil {
+		t.log(ctx, slog.LevelWarn, "Log access denied", EventDenied, q, slog.String("reason", err.Error()))
 		http.Error(w, "log closed", http.StatusServiceUnavailable)
 		return
 	}

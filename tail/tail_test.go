@@ -418,8 +418,13 @@ func TestCloseAndUntil(t *testing.T) {
 	if got := s.all(); !equal(got, []string{"a"}) {
 		t.Errorf("stream at Close: %q, want the line written before", got)
 	}
+	var log bytes.Buffer
+	tl.SetLogger(slog.New(slog.NewJSONHandler(&log, nil)))
 	if rec := get(t, tl, ""); rec.Code != http.StatusServiceUnavailable {
 		t.Errorf("after Close: status %d, want 503", rec.Code)
+	}
+	if ev := decode(t, log.String()); ev["event"] != tail.EventDenied || ev["reason"] != "tail: closed" {
+		t.Errorf("after Close: audit event %v, want %s, tail: closed", ev, tail.EventDenied)
 	}
 	if n, err := io.WriteString(tl, "b\n"); n != 2 || err != nil {
 		t.Errorf("Write after Close = %d, %v; want 2, nil", n, err)

@@ -110,12 +110,67 @@ func TestLogAccessAudited(t *testing.T) {
 	}
 }
 
-func TestServeLoopbackOnly(t *testing.T) {
-	for _, addr := range []string{"0.0.0.0:8080", ":8080", "192.0.2.1:8080", "example.org:80", "nonsense"} {
-		t.Run(addr, func(t *testing.T) {
-			if err := serveFor(context.Background(), io.Discard, addr, "k"); err == nil {
-				t.Errorf("-serve %s was accepted, want loopback only", addr)
+func TestServe(t *testing.T) {
+	for _, tc := range []struct {
+		addr string
+		ok   bool
+	}{
+		{"127.0.0.1:0", true},
+		{"localhost:0", true},
+		{"0.0.0.0:8080", false},
+		{":8080", false},
+		{"192.0.2.1:8080", false},
+		{"example.org:80", false},
+		{"nonsense", false},
+	} {
+		t.Run(tc.addr, func(t *testing.T) {
+			// Done already: the script runs, then serving stops at once.
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			var log strings.Builder
+			err := serveFor(ctx, &log, tc.addr, "k")
+			if (err == nil) != tc.ok {
+				t.Fatalf("-serve %s: error %v, want accepted = %v (loopback only)", tc.addr, err, tc.ok)
+			}
+			if tc.ok && strings.Count(log.String(), `"event":"http.request.end"`) != 8 {
+				t.Errorf("-serve %s: the script's 8 requests are not in the log:\n%s", tc.addr, log.String())
 			}
 		})
 	}
+}
+
+// The demo's log, read back through /_logs with the viewer key: the file
+// events, oldest first. Its time and ids change from run to run.
+func Example_logs() {
+	d, err := start(io.Discard, "127.0.0.1:0", "k")
+	if err != nil {
+		panic(err)
+	}
+	defer d.stop()
+	if err := script(d.public.url, d.sso.url); err != nil {
+		panic(err)
+	}
+
+	req, _ := http.NewRequest("GET", d.public.url+"/_logs?event=file.*&history=100&follow=false", nil)
+	req.Header.Set("Authorization", "Bearer k")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		panic(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		var rec struct {
+			Event, Msg, Filename string
+			User                 struct{ Name string }
+		}
+		json.Unmarshal(sc.Bytes(), &rec)
+		fmt.Println(strings.TrimSpace(fmt.Sprintln(rec.Event, rec.User.Name, rec.Msg, rec.Filename)))
+	}
+	// Output:
+	// file.upload ada File uploaded q3-report.csv
+	// file.list ada Files listed
+	// file.delete ada File deleted q3-report.csv
+	// file.delete ada File delete failed q2-report.csv
+	// file.list grace Files listed
 }
