@@ -138,8 +138,13 @@ func New(opts *Options) *Tail {
 		authorize: o.Authorize,
 		buffer:    o.Buffer,
 		maxLine:   o.MaxLine,
-		keys:      keys{o.EventKey, o.UserKey, o.TimeKey, o.StatusKey},
-		readers:   map[*reader]struct{}{},
+		keys: keys{
+			event:  or(o.EventKey, audit.EventKey),
+			user:   or(o.UserKey, "user"),
+			time:   or(o.TimeKey, slog.TimeKey),
+			status: or(o.StatusKey, "http.response.status_code"),
+		},
+		readers: map[*reader]struct{}{},
 	}
 	if t.buffer <= 0 {
 		t.buffer = DefaultBuffer
@@ -151,15 +156,14 @@ func New(opts *Options) *Tail {
 	if o.History > 0 {
 		t.ring = make([][]byte, o.History)
 	}
-	for _, k := range []struct {
-		p   *string
-		def string
-	}{{&t.keys.event, audit.EventKey}, {&t.keys.user, "user"}, {&t.keys.time, slog.TimeKey}, {&t.keys.status, "http.response.status_code"}} {
-		if *k.p == "" {
-			*k.p = k.def
-		}
-	}
 	return t
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 // Write passes every complete line of p to the readers and the history,
@@ -183,19 +187,19 @@ func (t *Tail) Write(p []byte) (int, error) {
 			continue
 		}
 		if len(t.partial)+len(chunk) > t.maxLine {
-			t.partial = t.partial[:0]
+			t.resetPartial()
 			t.lose()
 			continue
 		}
 		if t.ring == nil && len(t.readers) == 0 {
-			t.partial = t.partial[:0] // nobody to copy it for
+			t.resetPartial() // nobody to copy it for
 			continue
 		}
 		// One copy per line, shared by the history and every reader,
 		// since the caller may reuse p.
 		line := make([]byte, 0, len(t.partial)+len(chunk))
 		line = append(append(line, t.partial...), chunk...)
-		t.partial = t.partial[:0]
+		t.resetPartial()
 		t.publish(line)
 	}
 	return n, nil
@@ -208,12 +212,22 @@ func (t *Tail) hold(p []byte) {
 		return
 	}
 	if len(t.partial)+len(p) >= t.maxLine {
-		t.partial = t.partial[:0]
+		t.resetPartial()
 		t.skip = true
 		t.lose()
 		return
 	}
 	t.partial = append(t.partial, p...)
+}
+
+// resetPartial forgets the held start of a line, and the memory of one
+// that was long.
+func (t *Tail) resetPartial() {
+	if cap(t.partial) > 64<<10 {
+		t.partial = nil
+		return
+	}
+	t.partial = t.partial[:0]
 }
 
 // lose tells every reader that a line is missing.
@@ -295,36 +309,48 @@ type reader struct {
 	pending uint64        // lines lost since the last one delivered; guarded by Tail.mu
 }
 
-// subscribe returns the last n lines of history matching f, oldest first,
-// and, when follow is set, a new reader of every line written after them.
-func (t *Tail) subscribe(f *filter, n int, follow bool) ([][]byte, *reader, error) {
+// subscribe returns the lines kept, oldest first, if history is set, and,
+// when follow is set,
+// a new reader of every line written after them. It holds the lock that
+// Write waits for, so it only copies: the caller filters.
+func (t *Tail) subscribe(history, follow bool) ([][]byte, *reader, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.closed {
 		return nil, nil, errClosed
 	}
-	var hist [][]byte
-	if n > 0 && t.ring != nil {
-		size := t.next
-		if t.full {
-			size = len(t.ring)
-		}
-		for i := 1; i <= size && len(hist) < n; i++ {
-			line := t.ring[(t.next-i+len(t.ring))%len(t.ring)]
-			if f.match(line) {
-				hist = append(hist, line)
-			}
-		}
-		for i, j := 0, len(hist)-1; i < j; i, j = i+1, j-1 {
-			hist[i], hist[j] = hist[j], hist[i]
-		}
+	var kept [][]byte
+	if history && t.full {
+		kept = append(kept, t.ring[t.next:]...)
+	}
+	if history {
+		kept = append(kept, t.ring[:t.next]...)
 	}
 	if !follow {
-		return hist, nil, nil
+		return kept, nil, nil
 	}
 	r := &reader{ch: make(chan entry, t.buffer), done: make(chan struct{})}
 	t.readers[r] = struct{}{}
-	return hist, r, nil
+	return kept, r, nil
+}
+
+// lastMatching returns the last n of lines that match f, in their order.
+func lastMatching(lines [][]byte, f *filter, n int) [][]byte {
+	i := len(lines)
+	for found := 0; i > 0 && found < n; i-- {
+		if f.match(lines[i-1]) {
+			found++
+		} else {
+			lines[i-1] = nil
+		}
+	}
+	var out [][]byte
+	for _, l := range lines[i:] {
+		if l != nil {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 func (t *Tail) unsubscribe(r *reader) {
@@ -379,7 +405,7 @@ func (t *Tail) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodHead {
 		follow, n = false, 0
 	}
-	hist, rd, err := t.subscribe(f, n, follow)
+	kept, rd, err := t.subscribe(n > 0, follow)
 	if err != nil {
 		t.log(ctx, slog.LevelWarn, "Log access denied", EventDenied, q, slog.String("reason", err.Error()))
 		http.Error(w, "log closed", http.StatusServiceUnavailable)
@@ -397,7 +423,7 @@ func (t *Tail) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(http.StatusOK)
 	rc := http.NewResponseController(w)
-	for _, line := range hist {
+	for _, line := range lastMatching(kept, f, n) {
 		if _, err := w.Write(line); err != nil {
 			return
 		}
