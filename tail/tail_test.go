@@ -545,3 +545,39 @@ func (w lockedWriter) Write(p []byte) (int, error) {
 
 // discard is a logger for the audit events a test does not look at.
 func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// BenchmarkWrite measures what a Tail adds to each log write.
+func BenchmarkWrite(b *testing.B) {
+	line := []byte(records[2] + "\n")
+	for _, bc := range []struct {
+		name    string
+		history int
+		readers int
+	}{
+		{"alone", 0, 0},
+		{"history", 1000, 0},
+		{"history+3readers", 1000, 3},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			tl := tail.New(&tail.Options{Authorize: allow, History: bc.history, Logger: discard()})
+			srv := httptest.NewServer(tl)
+			defer srv.Close()
+			for i := 0; i < bc.readers; i++ {
+				resp, err := http.Get(srv.URL)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer resp.Body.Close()
+				go io.Copy(io.Discard, resp.Body)
+			}
+			b.SetBytes(int64(len(line)))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				tl.Write(line)
+			}
+			b.StopTimer()
+			tl.Close()
+		})
+	}
+}
