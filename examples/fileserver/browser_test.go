@@ -42,12 +42,17 @@ func TestViewerInBrowser(t *testing.T) {
 	if err := demo.Start(); err != nil {
 		t.Fatal(err)
 	}
+	// Standard output stays the NDJSON audit log alone.
+	stdoutDone := make(chan struct{})
 	defer func() {
 		demo.Process.Signal(os.Interrupt)
-		demo.Wait()
+		<-stdoutDone // the demo has exited and its log is read
+		if err := demo.Wait(); err != nil {
+			t.Errorf("the demo, interrupted: %v", err)
+		}
 	}()
-	// Standard output stays the NDJSON audit log alone.
 	go func() {
+		defer close(stdoutDone)
 		sc := bufio.NewScanner(stdout)
 		sc.Buffer(nil, 1<<20)
 		for sc.Scan() {
