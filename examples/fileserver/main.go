@@ -5,6 +5,7 @@
 //
 //	go run ./examples/fileserver
 //	go run ./examples/fileserver | jq -c 'select(.user.name=="ada")'
+//	go run ./examples/fileserver -serve 127.0.0.1:8080
 //
 // The session: a failed and a successful login, an upload whose form has a
 // password field, a listing, a deletion, the deletion of a file that does
@@ -12,15 +13,24 @@
 // client that is no proxy, and one request through the single-sign-on proxy
 // that may make that claim. Everything listens on and connects to loopback
 // only, on ports the system picks.
+//
+// With -serve, the public port listens on the loopback address given and
+// keeps serving after the script, until interrupted, for a person to use:
+// the audit log streams at /_logs (a [tail.Tail]) and the log viewer page
+// is at /_viewer. Both need the viewer key, from the environment variable
+// VIEWER_KEY or, when that is empty, made up and printed on standard error
+// with the viewer's address.
 package main
 
 import (
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
+	"embed"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -30,15 +40,19 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"net/netip"
 	"net/textproto"
 	"net/url"
 	"os"
+	"os/signal"
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/slogaudit/audit"
+	"github.com/slogaudit/audit/tail"
 )
 
 // narrate tells on standard error what the script does, so that standard
@@ -46,7 +60,17 @@ import (
 var narrate = log.New(os.Stderr, "fileserver: ", 0)
 
 func main() {
-	if err := run(os.Stdout); err != nil {
+	addr := flag.String("serve", "", "after the script, keep serving the public port on this loopback `address` (host:port) until interrupted")
+	flag.Parse()
+	var err error
+	if *addr == "" {
+		err = run(os.Stdout)
+	} else {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		err = serveFor(ctx, os.Stdout, *addr, os.Getenv("VIEWER_KEY"))
+	}
+	if err != nil {
 		narrate.Print(err)
 		os.Exit(1)
 	}
@@ -55,9 +79,62 @@ func main() {
 // run serves the file service on two loopback ports, runs the scripted
 // session against them and writes the audit log to w.
 func run(w io.Writer) error {
-	logger := slog.New(audit.NewHandler(slog.NewJSONHandler(w, nil), nil))
+	d, err := start(w, "127.0.0.1:0", "")
+	if err != nil {
+		return err
+	}
+	defer d.stop()
+	if err := script(d.public.url, d.sso.url); err != nil {
+		return err
+	}
+	return d.stop()
+}
+
+// serveFor is run with the public port on addr, which must be a loopback
+// address, serving on after the script until ctx is done.
+func serveFor(ctx context.Context, w io.Writer, addr, key string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	if ip, err := netip.ParseAddr(host); host != "localhost" && (err != nil || !ip.IsLoopback()) {
+		return fmt.Errorf("-serve %s: the demo listens on loopback only (127.0.0.1:8080, say)", addr)
+	}
+	if key == "" {
+		key = newToken()
+	}
+	d, err := start(w, addr, key)
+	if err != nil {
+		return err
+	}
+	defer d.stop()
+	if err := script(d.public.url, d.sso.url); err != nil {
+		return err
+	}
+	narrate.Printf("serving on %s until interrupted; log viewer: %s/_viewer#key=%s", d.public.url, d.public.url, key)
+	<-ctx.Done()
+	return d.stop()
+}
+
+// demo is the running service: its two ports and the tail of its log.
+type demo struct {
+	public, sso *server
+	tail        *tail.Tail
+}
+
+// start serves the file service on two loopback ports, the public one on
+// publicAddr, writing the audit log to w. The log can be read at /_logs
+// and /_viewer with key ("" makes one up).
+func start(w io.Writer, publicAddr, key string) (*demo, error) {
+	if key == "" {
+		key = newToken()
+	}
+	t := tail.New(&tail.Options{Authorize: viewerKey(key), History: 1000})
+	logger := slog.New(audit.NewHandler(slog.NewJSONHandler(io.MultiWriter(w, t), nil), nil))
+	t.SetLogger(logger) // reads of the log are audit events in the log
 	s := &service{
 		log:      logger,
+		tail:     t,
 		accounts: map[string]account{"ada": {id: "u-1001", password: "correct horse battery staple"}},
 		sessions: map[string]audit.Identity{},
 		files:    map[string]file{},
@@ -71,30 +148,40 @@ func run(w io.Writer) error {
 	// proxy could reach it; here the script plays the proxy. (Trusting
 	// loopback on the public port instead would make every process on the
 	// host, the script included, a trusted proxy.)
-	public, err := serve(s.handler(nil))
-	if err != nil {
-		return err
+	d := &demo{tail: t}
+	var err error
+	if d.public, err = serve(publicAddr, s.handler(nil), t); err != nil {
+		return nil, err
 	}
-	defer public.stop()
-	sso, err := serve(s.handler(audit.Loopback()))
-	if err != nil {
-		return err
+	if d.sso, err = serve("127.0.0.1:0", s.handler(audit.Loopback()), t); err != nil {
+		d.public.stop()
+		return nil, err
 	}
-	defer sso.stop()
-	narrate.Printf("public port %s, SSO port %s", public.url, sso.url)
+	narrate.Printf("public port %s, SSO port %s", d.public.url, d.sso.url)
+	return d, nil
+}
 
-	if err := script(public.url, sso.url); err != nil {
-		return err
+// stop shuts both ports down.
+func (d *demo) stop() error {
+	return errors.Join(d.public.stop(), d.sso.stop())
+}
+
+// viewerKey authorizes readers of the log who present key as a bearer
+// token: the demo's stand-in for an application's auditor role.
+func viewerKey(key string) func(*http.Request) (audit.Identity, error) {
+	return func(r *http.Request) (audit.Identity, error) {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(key)) != 1 {
+			return audit.Identity{}, errors.New("fileserver: no valid viewer key")
+		}
+		return audit.Identity{ID: "viewer", Name: "auditor", Kind: audit.KindWeb}, nil
 	}
-	if err := public.stop(); err != nil {
-		return err
-	}
-	return sso.stop()
 }
 
 // service is an in-memory file store for logged-in users.
 type service struct {
-	log *slog.Logger
+	log  *slog.Logger
+	tail *tail.Tail
 
 	mu       sync.Mutex
 	accounts map[string]account        // by login name
@@ -118,6 +205,10 @@ func (s *service) handler(trusted audit.Proxies) http.Handler {
 	mux.HandleFunc("POST /files", s.upload)
 	mux.HandleFunc("GET /files", s.list)
 	mux.HandleFunc("DELETE /files/{name}", s.delete)
+	mux.Handle("GET /_logs", s.tail)
+	mux.HandleFunc("GET /_viewer", viewerPage)
+	mux.HandleFunc("GET /_viewer/{$}", viewerPage)
+	mux.HandleFunc("GET /_viewer/{file}", viewerPage)
 	return audit.Middleware(mux, &audit.HTTPOptions{
 		TrustedProxies: trusted,
 		Authenticated:  s.session,
@@ -239,6 +330,32 @@ func errorAttr(err error) slog.Attr {
 	return slog.Group("error", "type", fmt.Sprintf("%T", err), "message", err.Error())
 }
 
+// viewer holds the log viewer page, its script and its style.
+//
+//go:embed viewer
+var viewer embed.FS
+
+// viewerPage serves the log viewer. Its script renders the log with
+// textContent only, so that nothing a client put in the log becomes markup,
+// and the policy below forbids any other script.
+func viewerPage(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("file")
+	if name == "" {
+		name = "index.html"
+	}
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-store")
+	sub, _ := fs.Sub(viewer, "viewer")
+	if _, err := fs.Stat(sub, name); err != nil || strings.Contains(name, "/") {
+		http.NotFound(w, r)
+		return
+	}
+	http.ServeFileFS(w, r, sub, name)
+}
+
 func newToken() string {
 	var b [16]byte
 	rand.Read(b[:])
@@ -254,9 +371,10 @@ type server struct {
 	err  error
 }
 
-// serve starts h on a port of 127.0.0.1 the system picks.
-func serve(h http.Handler) (*server, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+// serve starts h on addr, a loopback address; port 0 lets the system
+// pick. Shutting it down ends the streams of t.
+func serve(addr string, h http.Handler, t *tail.Tail) (*server, error) {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
@@ -265,6 +383,9 @@ func serve(h http.Handler) (*server, error) {
 		srv:  &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ErrorLog: narrate},
 		done: make(chan error, 1),
 	}
+	// Shutdown waits for responses in flight, and a stream of the log
+	// never ends by itself.
+	s.srv.RegisterOnShutdown(func() { t.Close() })
 	go func() { s.done <- s.srv.Serve(ln) }()
 	return s, nil
 }
