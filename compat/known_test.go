@@ -19,6 +19,22 @@ import (
 // fails the test, so that the list only shrinks. Empty it when the root
 // package is fixed.
 //
+// The causes, each with its smallest fixed case:
+//   - a record holding a LogValuer is rewritten: the LogValuer resolved,
+//     what resolves empty dropped ("LogValuer int", "LogValuer empty
+//     group", "inline LogValuer of nil");
+//   - under WithGroup, a rewritten record goes through the handler from
+//     before the groups, rebuilt with their With attributes ("With
+//     WithGroup, LogValuer", "WithGroup WithGroup With, LogValuer",
+//     "WithGroup With(empty group), LogValuer");
+//   - a group so rebuilt that follows a group of only an empty attribute
+//     makes JSONHandler leave out a comma: invalid JSON ("rebuilt group
+//     after a group of an empty attr");
+//   - WithAttrs resolves the LogValuers among its attributes ("With a
+//     LogValuer scalar", "With an inline LogValuer of nil");
+//   - a rewritten record passes one frame more than one passed through
+//     before zapslog takes its stack trace (TestZapStackFrames).
+//
 // Each entry is test, sink, then the cases that fail for that pair. Print
 // the list as it stands with
 //
