@@ -678,7 +678,9 @@ func (h *Handler) dirtyAttr(a slog.Attr, top bool) bool {
 	k := a.Value.Kind()
 	switch {
 	case k == slog.KindLogValuer:
-		return true // resolved once, and the resolved value is the one written
+		// Resolved once, and the resolved value is the one checked and
+		// written; with nothing to check, the wrapped handler resolves it.
+		return h.c.red != nil || h.c.mig != nil
 	case k == slog.KindAny && (a.Key == EventKey && isEvent(a) || isFact(a)):
 		return true
 	case top && h.c.mayBeReserved(a.Key) && h.c.hasReserved(a):
@@ -710,7 +712,10 @@ func (s *state) collect(r *slog.Record, own []slog.Attr) []slog.Attr {
 		if s.takeFact(a) {
 			return true
 		}
-		a.Value = a.Value.Resolve()
+		if s.h.c.mig != nil {
+			// Renames look inside the groups LogValuers resolve to.
+			a.Value = a.Value.Resolve()
+		}
 		own = append(own, a)
 		return true
 	})

@@ -99,6 +99,40 @@ func (rd *redactor) str(s string) (string, bool) {
 	return out, changed
 }
 
+// checked is a value resolved from a LogValuer and checked, written again
+// as a LogValuer that returns it. The wrapped handler then treats it as it
+// would the caller's LogValuer (slog keeps a LogValuer that resolves to an
+// empty group, where it drops an empty group), so that the output is the
+// same as without this package, yet what it writes is what was checked: the
+// caller's LogValue is called once, and a second call that returns
+// something else is never made.
+type checked struct{ v slog.Value }
+
+// LogValue implements slog.LogValuer.
+func (c checked) LogValue() slog.Value { return c.v }
+
+// checkedValue returns v, resolved and checked, as a LogValuer; a string,
+// number or other scalar needs no wrapping, since slog writes it the same
+// either way.
+func checkedValue(v slog.Value) slog.Value {
+	if v.Kind() != slog.KindGroup && v.Kind() != slog.KindAny {
+		return v
+	}
+	return slog.AnyValue(checked{v})
+}
+
+// groupValue returns a group of attrs, keeping their empty groups, which
+// slog.GroupValue would drop: the wrapped handler drops or writes them as it
+// would have in the caller's value, so output stays the same.
+func groupValue(attrs []slog.Attr) slog.Value {
+	for i, a := range attrs {
+		if a.Value.Kind() == slog.KindGroup && len(a.Value.Group()) == 0 {
+			attrs[i].Value = slog.AnyValue(checked{a.Value})
+		}
+	}
+	return slog.GroupValue(attrs...)
+}
+
 // dirty reports whether redaction would change a, whose value is of kind k
 // (inSecret: a lies inside a group whose key is secret). It is the check
 // every attribute of every record pays for: keys, scalars and strings are
@@ -164,7 +198,7 @@ func (rd *redactor) value(v slog.Value, secret bool, depth int) (slog.Value, boo
 			return slog.StringValue(rd.marker), true
 		}
 		r, _ := rd.value(v.Resolve(), secret, depth+1)
-		return r, true
+		return checkedValue(r), true
 	case slog.KindAny:
 		if name, ok := v.Any().(eventName); ok {
 			// Not where a Handler takes it for the record's event (those
@@ -216,7 +250,7 @@ func (rd *redactor) group(v slog.Value, secret bool, depth int) (slog.Value, boo
 	if out == nil {
 		return v, false
 	}
-	return slog.GroupValue(out...), true
+	return groupValue(out), true
 }
 
 // anyValue looks inside the value of slog.Any: Secrets, errors and other

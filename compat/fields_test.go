@@ -14,7 +14,8 @@ import (
 // TestAuditFields checks that the audit fields and redaction come out
 // through each sink: the event and its id, the identity group user and a
 // context-bound attribute at the top level, even under WithGroup, and a
-// password as the marker, never in clear.
+// password as the marker, never in clear; a caller's attribute named like
+// an audit field is kept under "fields." and never taken for it.
 func TestAuditFields(t *testing.T) {
 	ctx := audit.WithIdentity(context.Background(), audit.Identity{ID: "42", Name: "ada", Kind: "user"})
 	ctx = audit.With(ctx, "request_id", "req-7")
@@ -27,7 +28,7 @@ func TestAuditFields(t *testing.T) {
 				name string
 				l    *slog.Logger
 			}{{"top level", root}, {"under WithGroup", root.WithGroup("g").With("a", 1)}} {
-				l.l.InfoContext(ctx, "File uploaded", audit.Event("file.upload"), "filename", "a.txt", "password", "hunter2")
+				l.l.InfoContext(ctx, "File uploaded", audit.Event("file.upload"), "filename", "a.txt", "password", "hunter2", "user", "mallory")
 				got := out.take()
 				var problems []string
 				if strings.Contains(got, "hunter2") {
@@ -53,6 +54,13 @@ func TestAuditFields(t *testing.T) {
 					}
 					if v := field(m, "user", "name"); v != "ada" {
 						problems = append(problems, fmt.Sprintf("user.name %#v, want ada", v))
+					}
+					moved := field(m, "fields.user")
+					if moved == nil {
+						moved = field(m, "fields", "user") // sinks that expand dots
+					}
+					if l.name == "top level" && moved != "mallory" {
+						problems = append(problems, fmt.Sprintf("the caller's user %#v, want mallory under fields.user", moved))
 					}
 					if v := field(m, "request_id"); v != "req-7" {
 						problems = append(problems, fmt.Sprintf("request_id %#v, want req-7", v))

@@ -112,7 +112,7 @@ func moduleVersion(mod string) string {
 // number of frames audit puts between slog.Logger and the wrapped handler
 // on the path a record takes when audit passes it through. Issue 16 asks
 // that the path of a rewritten record take as many.
-const zapCallerSkip = 1
+const zapCallerSkip = 2
 
 func newZap(w io.Writer, stack, wrapped bool) slog.Handler {
 	cfg := zapcore.EncoderConfig{
