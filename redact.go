@@ -500,6 +500,11 @@ func (rd *redactor) marshalJSON(x any) (b []byte, text string, ok bool) {
 func (rd *redactor) document(b []byte, depth int) (slog.Value, bool) {
 	doc, ok := decodeDocument(b)
 	if !ok {
+		if t := bytes.TrimSpace(b); len(t) > 0 && (t[0] == '{' || t[0] == '[') {
+			// A document whose keys cannot be read cannot be checked by
+			// key: the text handler would write it raw.
+			return slog.StringValue(rd.marker), true
+		}
 		if s, changed := rd.str(string(b)); changed {
 			return slog.StringValue(s), true
 		}
