@@ -757,14 +757,16 @@ func (rd *redactor) info(t reflect.Type) *typeInfo {
 	case styleJSON:
 		ti.rendersInside = implements(t, jsonType) || implements(t, textType)
 		ti.rendersAtTop = ti.rendersInside || t.Implements(errorType)
-		ti.rendersKey = t.Kind() != reflect.String && implements(t, textType)
+		// Map keys are not addressable: only the key type's own methods.
+		ti.rendersKey = t.Kind() != reflect.String && t.Implements(textType)
 	case styleText:
 		ti.rendersInside = fmtCalls
 		ti.rendersAtTop = fmtCalls || t.Implements(textType)
 		ti.rendersKey = fmtCalls
 	default:
 		ti.rendersInside = fmtCalls || implements(t, jsonType) || implements(t, textType)
-		ti.rendersAtTop, ti.rendersKey = ti.rendersInside, ti.rendersInside
+		ti.rendersAtTop = ti.rendersInside
+		ti.rendersKey = fmtCalls || t.Implements(jsonType) || t.Implements(textType)
 	}
 	if t.Kind() == reflect.Struct {
 		ti.fields, ti.hidden = rd.structFields(t)
@@ -1082,7 +1084,11 @@ func (w *walker) walk(rv reflect.Value, depth int, at where) (slog.Value, flags)
 			return slog.StringValue(w.rd.marker), changed // a cycle: never written raw
 		}
 		defer w.leave()
-		return w.walk(rv.Elem(), depth+1, inside)
+		next := inside
+		if at == asFields {
+			next = asFields // the pointer's methods include its target's
+		}
+		return w.walk(rv.Elem(), depth+1, next)
 	case reflect.Struct:
 		return w.structValue(rv, depth)
 	case reflect.Map:

@@ -101,6 +101,20 @@ type rtTextKey struct{ s string }
 
 func (k rtTextKey) MarshalText() ([]byte, error) { return []byte(k.s), nil }
 
+// rtPtrTextKey has MarshalText on its pointer only: encoding/json does not
+// call it for a map key, which is not addressable.
+type rtPtrTextKey struct{ S string }
+
+func (k *rtPtrTextKey) MarshalText() ([]byte, error) { return []byte("Bearer " + rtSecret), nil }
+
+// rtValErr is an error by value with a secret-named field.
+type rtValErr struct {
+	Msg   string
+	Token string
+}
+
+func (e rtValErr) Error() string { return e.Msg }
+
 // rtPanic panics in every method with a message holding the secret.
 type rtPanic struct{ Label string }
 
@@ -279,6 +293,13 @@ func rtRoutes(t testing.TB) []rtRoute {
 		{name: "map key naming a secret, value from MarshalJSON", only: "json", log: func(l *slog.Logger) {
 			l.Info("m", "m", map[rtTextKey]rtDoc{{"password"}: {`"` + rtSecret + `"`}})
 		}},
+
+		{name: "map key with MarshalText on its pointer", log: func(l *slog.Logger) {
+			l.Info("m", "m", map[rtPtrTextKey]string{{"Bearer " + rtSecret}: "v"}, "after", "kept")
+		}, keep: []string{"kept"}},
+		{name: "error by value with a secret field, behind a pointer", log: func(l *slog.Logger) {
+			l.Info("m", "err", &rtValErr{"denied for ada", rtSecret})
+		}, keep: []string{"denied for ada"}},
 
 		// Panics and errors of methods.
 		{name: "panicking MarshalJSON, MarshalText, String and Error", log: func(l *slog.Logger) {
