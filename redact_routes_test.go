@@ -193,7 +193,9 @@ func (l rtLockedText) MarshalText() ([]byte, error) { return []byte("text:" + l.
 // rtLockedJSON is written by its MarshalJSON; its String would deadlock.
 type rtLockedJSON struct{ rtLocked }
 
-func (l rtLockedJSON) MarshalJSON() ([]byte, error) { return json.Marshal(map[string]string{"n": l.Name}) }
+func (l rtLockedJSON) MarshalJSON() ([]byte, error) {
+	return json.Marshal(map[string]string{"n": l.Name})
+}
 
 // ---- embedding ----
 

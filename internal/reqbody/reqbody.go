@@ -191,6 +191,7 @@ func text(b []byte, cut bool) (string, bool) {
 	}
 	return string(b), true
 }
+
 // multipartFields decodes the fields of a multipart form: values of ordinary
 // fields, file names of files (never their content). A body cut at Max
 // yields the fields read before the cut.
