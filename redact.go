@@ -142,6 +142,9 @@ func (rd *redactor) value(v slog.Value, secret bool, depth int) (slog.Value, boo
 	switch v.Kind() {
 	case slog.KindString:
 		if secret {
+			if len(rd.pseudonymKey) == 0 {
+				return slog.StringValue(rd.marker), true
+			}
 			return slog.StringValue(rd.redact(v.String())), true
 		}
 		if s, ok := rd.str(v.String()); ok {
@@ -180,6 +183,9 @@ func (rd *redactor) value(v slog.Value, secret bool, depth int) (slog.Value, boo
 		// Numbers, bools, times and durations hold no text to mask, but
 		// under a secret key they are still the secret.
 		if secret {
+			if len(rd.pseudonymKey) == 0 {
+				return slog.StringValue(rd.marker), true
+			}
 			return slog.StringValue(rd.redact(v.String())), true
 		}
 		return v, false
@@ -624,25 +630,25 @@ type walker struct {
 	path []uintptr
 }
 
-// flags say what a walk found in a value.
-type flags uint8
+// walkFlags say what a walk found in a value.
+type walkFlags uint8
 
 const (
-	// changed: the returned Value replaces the value walked.
-	changed flags = 1 << iota
-	// methods: nothing to redact, but the handler would call a method of
+	// walkChanged: the returned Value replaces the value walked.
+	walkChanged walkFlags = 1 << iota
+	// walkMethods: nothing to redact, but the handler would call a method of
 	// something in the value; it is resolved before it is written.
-	methods
+	walkMethods
 )
 
-// where is the position of a value, which decides the methods that
+// walkAt is the position of a value, which decides the methods that
 // handlers call on it.
-type where uint8
+type walkAt uint8
 
 const (
-	atTop    where = iota // the value of an attribute
-	inside                // a field, element, entry or pointee
-	asFields              // its own methods are already dealt with: its fields only
+	walkTop    walkAt = iota // the value of an attribute
+	walkInside               // a field, element, entry or pointee
+	walkFields               // its own methods are already dealt with: its fields only
 )
 
 var (
@@ -928,11 +934,11 @@ func (w *walker) top(v slog.Value, depth int) (slog.Value, bool) {
 			}
 		}
 	}
-	r, fl := w.walk(rv, depth, atTop)
+	r, fl := w.walk(rv, depth, walkTop)
 	switch {
-	case fl&changed != 0:
+	case fl&walkChanged != 0:
 		return r, true
-	case fl&methods != 0:
+	case fl&walkMethods != 0:
 		return w.resolve(rv, depth), true
 	}
 	return v, false
@@ -961,7 +967,7 @@ func (w *walker) resolve(rv reflect.Value, depth int) slog.Value {
 
 // walk returns the redacted form of rv and what it found; the Value is
 // meaningful only with the changed flag.
-func (w *walker) walk(rv reflect.Value, depth int, at where) (slog.Value, flags) {
+func (w *walker) walk(rv reflect.Value, depth int, at walkAt) (slog.Value, walkFlags) {
 	if !rv.IsValid() {
 		return slog.Value{}, 0
 	}
@@ -974,7 +980,7 @@ func (w *walker) walk(rv reflect.Value, depth int, at where) (slog.Value, flags)
 	}
 	switch ti.special {
 	case isSecret:
-		return slog.StringValue(w.rd.redact(rv.String())), changed
+		return slog.StringValue(w.rd.redact(rv.String())), walkChanged
 	case isInert:
 		return slog.Value{}, 0
 	case isSlog:
@@ -989,7 +995,7 @@ func (w *walker) walk(rv reflect.Value, depth int, at where) (slog.Value, flags)
 		}
 		r, ch := w.rd.value(v, false, depth+1)
 		if ch {
-			return r, changed
+			return r, walkChanged
 		}
 		return slog.Value{}, 0
 	case isReflectValue:
@@ -1001,7 +1007,7 @@ func (w *walker) walk(rv reflect.Value, depth int, at where) (slog.Value, flags)
 		if held.IsValid() && !held.CanInterface() {
 			// Reached through an unexported field: not printable by
 			// its methods, but its contents are, so walk them.
-			return w.walk(held, depth+1, asFields)
+			return w.walk(held, depth+1, walkFields)
 		}
 		return w.walk(held, depth+1, at)
 	case isRawJSON:
@@ -1017,12 +1023,12 @@ func (w *walker) walk(rv reflect.Value, depth int, at where) (slog.Value, flags)
 		if t.Kind() == reflect.Pointer {
 			c = rv.Elem()
 		}
-		return w.cookie(c), changed
+		return w.cookie(c), walkChanged
 	case isPrivateKey:
 		if nilable && rv.IsNil() {
 			return slog.Value{}, 0
 		}
-		return slog.StringValue(w.rd.marker), changed
+		return slog.StringValue(w.rd.marker), walkChanged
 	case isURL:
 		// Whatever the handler writes, a URL is best logged as its
 		// text, which holds the password, if any: url.URL's String is the
@@ -1036,31 +1042,31 @@ func (w *walker) walk(rv reflect.Value, depth int, at where) (slog.Value, flags)
 				u = &uv
 			}
 			if s, ch := w.rd.str(u.String()); ch {
-				return slog.StringValue(s), changed
+				return slog.StringValue(s), walkChanged
 			}
 		}
 	case isPureError:
-		if w.rd.style != styleJSON || at == atTop {
+		if w.rd.style != styleJSON || at == walkTop {
 			if rv.CanInterface() {
 				if s, ch := w.rd.str(w.rd.errorOf(rv.Interface().(error))); ch {
-					return slog.StringValue(s), changed
+					return slog.StringValue(s), walkChanged
 				}
 			}
 			return slog.Value{}, 0
 		}
 	}
 	renders := ti.rendersInside
-	if at == atTop {
+	if at == walkTop {
 		renders = ti.rendersAtTop
 	}
-	if renders && at != asFields && rv.CanInterface() {
+	if renders && at != walkFields && rv.CanInterface() {
 		if w.rd.style == styleAny {
 			return w.checkRenderings(rv, depth)
 		}
 		if nilable && rv.IsNil() && (w.rd.style == styleJSON || t.Kind() != reflect.Pointer) {
 			return slog.Value{}, 0 // null, or fmt's <nil>: no method is called
 		}
-		return slog.Value{}, methods
+		return slog.Value{}, walkMethods
 	}
 	if nilable && rv.IsNil() {
 		return slog.Value{}, 0
@@ -1072,28 +1078,28 @@ func (w *walker) walk(rv reflect.Value, depth int, at where) (slog.Value, flags)
 		if isScalar(t.Kind()) {
 			return slog.Value{}, 0
 		}
-		return slog.StringValue(w.rd.marker), changed
+		return slog.StringValue(w.rd.marker), walkChanged
 	}
 	switch t.Kind() {
 	case reflect.String:
 		if s, ok := w.rd.str(rv.String()); ok {
-			return slog.StringValue(s), changed
+			return slog.StringValue(s), walkChanged
 		}
 	case reflect.Pointer:
 		if w.enter(rv.Pointer()) {
-			return slog.StringValue(w.rd.marker), changed // a cycle: never written raw
+			return slog.StringValue(w.rd.marker), walkChanged // a cycle: never written raw
 		}
 		defer w.leave()
-		next := inside
-		if at == asFields {
-			next = asFields // the pointer's methods include its target's
+		next := walkInside
+		if at == walkFields {
+			next = walkFields // the pointer's methods include its target's
 		}
 		return w.walk(rv.Elem(), depth+1, next)
 	case reflect.Struct:
 		return w.structValue(rv, depth)
 	case reflect.Map:
 		if w.enter(rv.Pointer()) {
-			return slog.StringValue(w.rd.marker), changed
+			return slog.StringValue(w.rd.marker), walkChanged
 		}
 		defer w.leave()
 		return w.mapValue(rv, depth)
@@ -1104,13 +1110,13 @@ func (w *walker) walk(rv reflect.Value, depth int, at where) (slog.Value, flags)
 			}
 			// Text handlers write byte slices as text.
 			if s, ok := w.rd.str(string(rv.Bytes())); ok {
-				return slog.StringValue(s), changed
+				return slog.StringValue(s), walkChanged
 			}
 			return slog.Value{}, 0
 		}
 		if t.Kind() == reflect.Slice && rv.Len() > 0 {
 			if w.enter(rv.Pointer()) {
-				return slog.StringValue(w.rd.marker), changed
+				return slog.StringValue(w.rd.marker), walkChanged
 			}
 			defer w.leave()
 		}
@@ -1124,11 +1130,11 @@ func (w *walker) walk(rv reflect.Value, depth int, at where) (slog.Value, flags)
 // returns (by key), and its fields. One with a secret anywhere is written
 // as the document redacted, or else as its first text masked: an error
 // keeps its message.
-func (w *walker) checkRenderings(rv reflect.Value, depth int) (slog.Value, flags) {
+func (w *walker) checkRenderings(rv reflect.Value, depth int) (slog.Value, walkFlags) {
 	texts, doc, failed := w.rd.renderings(rv.Interface())
 	if doc != nil {
 		if v, ch := w.rd.document(doc, depth); ch {
-			return v, changed
+			return v, walkChanged
 		}
 	}
 	dirty := failed
@@ -1136,14 +1142,14 @@ func (w *walker) checkRenderings(rv reflect.Value, depth int) (slog.Value, flags
 		dirty = dirty || w.rd.dirtyString(t)
 	}
 	if !dirty {
-		_, fl := w.walk(rv, depth, asFields)
-		dirty = fl&changed != 0
+		_, fl := w.walk(rv, depth, walkFields)
+		dirty = fl&walkChanged != 0
 	}
 	if !dirty {
 		return slog.Value{}, 0
 	}
 	s, _ := w.rd.str(texts[0])
-	return slog.StringValue(s), changed
+	return slog.StringValue(s), walkChanged
 }
 
 // cookie writes a cookie as its Set-Cookie text with the value redacted:
@@ -1211,10 +1217,10 @@ func (w *walker) secretValue(rv reflect.Value) slog.Value {
 
 // rawJSON redacts a json.RawMessage as the document it holds, so that the
 // key rule reaches its fields; one that does not parse is scanned as text.
-func (w *walker) rawJSON(rv reflect.Value, depth int) (slog.Value, flags) {
+func (w *walker) rawJSON(rv reflect.Value, depth int) (slog.Value, walkFlags) {
 	v, ch := w.rd.document(rv.Bytes(), depth)
 	if ch {
-		return v, changed
+		return v, walkChanged
 	}
 	return slog.Value{}, 0
 }
@@ -1240,22 +1246,22 @@ func isScalar(k reflect.Kind) bool {
 }
 
 // child returns the redacted form of a field, map entry or element.
-func (w *walker) child(fv reflect.Value, secret bool, depth int) (slog.Value, flags) {
+func (w *walker) child(fv reflect.Value, secret bool, depth int) (slog.Value, walkFlags) {
 	if secret && fv.IsValid() && !fv.IsZero() {
-		return w.secretValue(fv), changed
+		return w.secretValue(fv), walkChanged
 	}
-	return w.walk(fv, depth+1, inside)
+	return w.walk(fv, depth+1, walkInside)
 }
 
 // member is the value written for a member of a rewritten group: its
 // redacted form, its resolved rendering, or itself. A LogValuer there
 // would be resolved by the handler, unlike one nested in a value, so it is
 // resolved and redacted here.
-func (w *walker) member(fv reflect.Value, v slog.Value, fl flags, depth int) slog.Value {
+func (w *walker) member(fv reflect.Value, v slog.Value, fl walkFlags, depth int) slog.Value {
 	switch {
-	case fl&changed != 0:
+	case fl&walkChanged != 0:
 		return v
-	case fl&methods != 0:
+	case fl&walkMethods != 0:
 		return w.resolve(fv, depth+1)
 	}
 	if !fv.IsValid() || !fv.CanInterface() {
@@ -1302,19 +1308,19 @@ func emptyJSON(fv reflect.Value) bool {
 // encoding/json writes, in its order and under its names, embedded fields
 // promoted. The fields only fmt prints are checked too, because the text
 // handler prints them.
-func (w *walker) structValue(rv reflect.Value, depth int) (slog.Value, flags) {
+func (w *walker) structValue(rv reflect.Value, depth int) (slog.Value, walkFlags) {
 	ti := w.rd.info(rv.Type())
-	var all flags
+	var all walkFlags
 	for _, f := range ti.hidden {
 		if fv, ok := fieldAt(rv, f.index); ok {
 			_, fl := w.child(fv, f.secret, depth)
-			all |= fl & changed // never written: only a secret in it counts
+			all |= fl & walkChanged // never written: only a secret in it counts
 		}
 	}
 	type result struct {
 		fv reflect.Value
 		v  slog.Value
-		fl flags
+		fl walkFlags
 	}
 	res := make([]result, len(ti.fields))
 	present := make([]bool, len(ti.fields))
@@ -1328,7 +1334,7 @@ func (w *walker) structValue(rv reflect.Value, depth int) (slog.Value, flags) {
 		res[i] = result{fv, v, fl}
 		all |= fl
 	}
-	if all&changed == 0 {
+	if all&walkChanged == 0 {
 		return slog.Value{}, all
 	}
 	out := make([]slog.Attr, 0, len(ti.fields))
@@ -1343,35 +1349,35 @@ func (w *walker) structValue(rv reflect.Value, depth int) (slog.Value, flags) {
 		// The secret was in fields JSON does not write; an empty group
 		// would make the key vanish, and readers should see that something
 		// was removed.
-		return slog.StringValue(w.rd.marker), changed
+		return slog.StringValue(w.rd.marker), walkChanged
 	}
-	return slog.GroupValue(out...), changed
+	return slog.GroupValue(out...), walkChanged
 }
 
 // mapValue writes a map holding a secret as a group, keys sorted as
 // encoding/json sorts them. A key is checked as written: a Secret key is
 // redacted, and a key the handler writes by calling its methods is
 // rendered here, once, so the map is rewritten with that text.
-func (w *walker) mapValue(rv reflect.Value, depth int) (slog.Value, flags) {
+func (w *walker) mapValue(rv reflect.Value, depth int) (slog.Value, walkFlags) {
 	type entry struct {
 		key string
 		val reflect.Value
 		v   slog.Value
-		fl  flags
+		fl  walkFlags
 	}
 	entries := make([]entry, 0, rv.Len())
-	var all flags
+	var all walkFlags
 	for it := rv.MapRange(); it.Next(); {
 		k, kfl := w.mapKey(it.Key())
 		mk, keyChanged := w.rd.str(k)
 		if keyChanged {
-			kfl |= changed
+			kfl |= walkChanged
 		}
 		v, fl := w.child(it.Value(), w.rd.secretKey(k), depth)
 		all |= fl | kfl
 		entries = append(entries, entry{mk, it.Value(), v, fl})
 	}
-	if all&changed == 0 {
+	if all&walkChanged == 0 {
 		return slog.Value{}, all
 	}
 	attrs := make([]slog.Attr, len(entries))
@@ -1379,18 +1385,18 @@ func (w *walker) mapValue(rv reflect.Value, depth int) (slog.Value, flags) {
 		attrs[i] = slog.Attr{Key: e.key, Value: w.member(e.val, e.v, e.fl, depth)}
 	}
 	slices.SortFunc(attrs, func(a, b slog.Attr) int { return strings.Compare(a.Key, b.Key) })
-	return slog.GroupValue(attrs...), changed
+	return slog.GroupValue(attrs...), walkChanged
 }
 
 // mapKey returns the text of a map key as the handler writes it, with
 // changed set when that text is not the key the handler would write by
 // itself: a Secret, or a key rendered by its methods (called here, once).
-func (w *walker) mapKey(k reflect.Value) (string, flags) {
+func (w *walker) mapKey(k reflect.Value) (string, walkFlags) {
 	t := k.Type()
 	ti := w.rd.info(t)
 	switch {
 	case ti.special == isSecret:
-		return w.rd.redact(k.String()), changed
+		return w.rd.redact(k.String()), walkChanged
 	case ti.special == isInert && k.CanInterface():
 		return fmt.Sprint(k.Interface()), 0
 	case ti.rendersKey && k.CanInterface():
@@ -1398,11 +1404,11 @@ func (w *walker) mapKey(k reflect.Value) (string, flags) {
 		switch w.rd.style {
 		case styleJSON:
 			if k.Kind() == reflect.Pointer && k.IsNil() {
-				return "", changed
+				return "", walkChanged
 			}
-			return w.rd.textOf(x.(encoding.TextMarshaler)), changed
+			return w.rd.textOf(x.(encoding.TextMarshaler)), walkChanged
 		case styleText:
-			return w.rd.sprint(x), changed
+			return w.rd.sprint(x), walkChanged
 		}
 		texts, _, failed := w.rd.renderings(x)
 		dirty := failed
@@ -1411,7 +1417,7 @@ func (w *walker) mapKey(k reflect.Value) (string, flags) {
 		}
 		s, _ := w.rd.str(texts[len(texts)-1])
 		if dirty {
-			return s, changed
+			return s, walkChanged
 		}
 		return s, 0
 	case k.Kind() == reflect.String:
@@ -1425,22 +1431,22 @@ func (w *walker) mapKey(k reflect.Value) (string, flags) {
 // listValue writes a slice or array holding a secret as a list of the
 // redacted elements; groups become maps, so JSON still has an array of
 // objects.
-func (w *walker) listValue(rv reflect.Value, depth int) (slog.Value, flags) {
-	var all flags
+func (w *walker) listValue(rv reflect.Value, depth int) (slog.Value, walkFlags) {
+	var all walkFlags
 	vs := make([]slog.Value, rv.Len())
-	fls := make([]flags, rv.Len())
+	fls := make([]walkFlags, rv.Len())
 	for i := range vs {
 		vs[i], fls[i] = w.child(rv.Index(i), false, depth)
 		all |= fls[i]
 	}
-	if all&changed == 0 {
+	if all&walkChanged == 0 {
 		return slog.Value{}, all
 	}
 	out := make([]any, len(vs))
 	for i := range vs {
 		out[i] = plain(w.member(rv.Index(i), vs[i], fls[i], depth))
 	}
-	return slog.AnyValue(out), changed
+	return slog.AnyValue(out), walkChanged
 }
 
 // plain turns a redacted slog.Value into a value that encoding/json and fmt
