@@ -242,7 +242,7 @@ func (m *migration) renameAttrs(attrs []slog.Attr, t time.Time, rd *redactor, se
 		}
 		both := r.phase(t) == RenameBoth
 		if rd.secretKey(r.New) || rd.secretKey(r.Old) {
-			v = slog.StringValue(rd.marker)
+			v, _ = rd.value(v, true, 0) // the marker, or the value's pseudonym
 		}
 		out = append(out, slog.Attr{Key: r.New, Value: v})
 		if both {

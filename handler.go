@@ -276,6 +276,16 @@ type Options struct {
 	// exists for handlers whose output never leaves a trusted place, and
 	// must be set deliberately: no nil or zero Options value does it.
 	DisableRedaction bool
+
+	// PseudonymKey, if set, makes the Handler write a redacted value as
+	// its keyed pseudonym (see [Pseudonym]) instead of the marker, so
+	// that auditors can tell two records used the same secret without
+	// learning it. It applies to whole values: strings, numbers and the
+	// like under a secret key, and [Secret] values; a secret found inside
+	// a longer string is still masked with the marker. The key is never
+	// written. Keep it secret and stable: a new key gives new pseudonyms.
+	// Nil or empty means the marker.
+	PseudonymKey []byte
 }
 
 // ErrorKey is the key under which a [Handler] reports, in the record
@@ -482,6 +492,8 @@ func NewHandler(inner slog.Handler, opts *Options) *Handler {
 		inner = stdlog.New(inner)
 	}
 	c := newConfig(opts)
+	// The redactor calls only the methods the wrapped handler would call.
+	c.red.writesTo(inner)
 	return &Handler{c: c, out: handlers{inner, inner}, fb: handlers{c.fallback, c.fallback}}
 }
 

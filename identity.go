@@ -1209,7 +1209,7 @@ func (m *middleware) end(ctx context.Context, r *http.Request, b *binding, rw *r
 		attrs = append(attrs, a)
 	}
 	if body != nil {
-		if v, ok := body.Decode(r.Header.Get("Content-Type")); ok {
+		if v, ok := body.Decode(r.Header.Get("Content-Type"), r.Header.Get("Content-Encoding")); ok {
 			attrs = append(attrs, slog.Any(f.RequestBody, v))
 		}
 		attrs = append(attrs, slog.Int64(f.RequestBodySize, body.Size()))

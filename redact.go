@@ -2,18 +2,31 @@ package audit
 
 import (
 	"bytes"
+	"context"
+	"crypto"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math/big"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
 	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
+	"unicode"
 
 	"github.com/slogaudit/audit/internal/secretscan"
 )
@@ -67,13 +80,19 @@ type redactor struct {
 	keys     *secretscan.Keys
 	patterns []*regexp.Regexp
 	types    sync.Map // reflect.Type → *typeInfo
+	// style says which methods of a value the inner handler calls; set
+	// once by writesTo, before the redactor is shared.
+	style style
+	// pseudonymKey, if set, turns whole redacted values into pseudonyms.
+	pseudonymKey []byte
 }
 
 func newRedactor(opts *Options) *redactor {
 	return &redactor{
-		marker:   or(opts.RedactMarker, Redacted),
-		keys:     secretscan.NewKeys(opts.RedactKeys, opts.AllowKeys),
-		patterns: slices.DeleteFunc(slices.Clone(opts.RedactPatterns), func(re *regexp.Regexp) bool { return re == nil }),
+		marker:       or(opts.RedactMarker, Redacted),
+		keys:         secretscan.NewKeys(opts.RedactKeys, opts.AllowKeys),
+		patterns:     slices.DeleteFunc(slices.Clone(opts.RedactPatterns), func(re *regexp.Regexp) bool { return re == nil }),
+		pseudonymKey: slices.Clone(opts.PseudonymKey),
 	}
 }
 
@@ -182,7 +201,10 @@ func (rd *redactor) value(v slog.Value, secret bool, depth int) (slog.Value, boo
 	switch v.Kind() {
 	case slog.KindString:
 		if secret {
-			return slog.StringValue(rd.marker), true
+			if len(rd.pseudonymKey) == 0 {
+				return slog.StringValue(rd.marker), true
+			}
+			return slog.StringValue(rd.redact(v.String())), true
 		}
 		if s, ok := rd.str(v.String()); ok {
 			return slog.StringValue(s), true
@@ -191,8 +213,8 @@ func (rd *redactor) value(v slog.Value, secret bool, depth int) (slog.Value, boo
 	case slog.KindGroup:
 		return rd.group(v, secret, depth)
 	case slog.KindLogValuer:
-		if _, ok := v.LogValuer().(Secret); ok {
-			return slog.StringValue(rd.marker), true
+		if s, ok := v.LogValuer().(Secret); ok {
+			return slog.StringValue(rd.redact(string(s))), true
 		}
 		if depth >= maxDepth {
 			return slog.StringValue(rd.marker), true
@@ -210,7 +232,8 @@ func (rd *redactor) value(v slog.Value, secret bool, depth int) (slog.Value, boo
 		}
 		if secret {
 			if v.Any() != nil {
-				return slog.StringValue(rd.marker), true
+				w := walker{rd: rd}
+				return w.secretValue(reflect.ValueOf(v.Any())), true
 			}
 			return v, false
 		}
@@ -219,7 +242,10 @@ func (rd *redactor) value(v slog.Value, secret bool, depth int) (slog.Value, boo
 		// Numbers, bools, times and durations hold no text to mask, but
 		// under a secret key they are still the secret.
 		if secret {
-			return slog.StringValue(rd.marker), true
+			if len(rd.pseudonymKey) == 0 {
+				return slog.StringValue(rd.marker), true
+			}
+			return slog.StringValue(rd.redact(v.String())), true
 		}
 		return v, false
 	}
@@ -253,17 +279,77 @@ func (rd *redactor) group(v slog.Value, secret bool, depth int) (slog.Value, boo
 	return groupValue(out), true
 }
 
+// redact returns what a Handler writes in place of a secret value whose
+// text is s: the marker, or the pseudonym of s when a key is configured.
+// A value that is already the marker or a pseudonym stays as it is, so
+// that redacting twice (a rename, nested Handlers) changes nothing.
+func (rd *redactor) redact(s string) string {
+	switch {
+	case len(rd.pseudonymKey) == 0:
+		return rd.marker
+	case s == rd.marker || isPseudonym(s):
+		return s
+	}
+	return Pseudonym(rd.pseudonymKey, s)
+}
+
+// PseudonymPrefix begins every pseudonym; see [Pseudonym].
+const PseudonymPrefix = "hmac-sha256:"
+
+// Pseudonym returns what a [Handler] whose [Options.PseudonymKey] is key
+// writes in place of a redacted value whose text is value: [PseudonymPrefix]
+// followed by the first 16 bytes of HMAC-SHA256(key, value) in lowercase
+// hex, 44 characters in all. Use it to search the log for a known secret
+// without writing that secret into the query.
+//
+// The text of a value is the string itself for strings, [Secret] values and
+// byte slices, and [slog.Value.String]'s form for numbers, bools, times and
+// durations (so the pseudonym of the number 42 is Pseudonym(key, "42")).
+// Every other value (structs, maps, private keys) is written as the marker.
+//
+// 128 bits keep pseudonyms short and still make a collision between two
+// different secrets as unlikely as guessing the key.
+func Pseudonym(key []byte, value string) string {
+	m := hmac.New(sha256.New, key)
+	io.WriteString(m, value)
+	var sum [sha256.Size]byte
+	var out [len(PseudonymPrefix) + 32]byte
+	copy(out[:], PseudonymPrefix)
+	hex.Encode(out[len(PseudonymPrefix):], m.Sum(sum[:0])[:16])
+	return string(out[:])
+}
+
+// MatchPseudonym reports whether pseudonym is [Pseudonym](key, value). It
+// compares in constant time, so that timing tells nothing about how much of
+// a guess was right.
+func MatchPseudonym(key []byte, value, pseudonym string) bool {
+	return hmac.Equal([]byte(Pseudonym(key, value)), []byte(pseudonym))
+}
+
+func isPseudonym(s string) bool {
+	if len(s) != len(PseudonymPrefix)+32 || !strings.HasPrefix(s, PseudonymPrefix) {
+		return false
+	}
+	for i := len(PseudonymPrefix); i < len(s); i++ {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
 // anyValue looks inside the value of slog.Any: Secrets, errors and other
 // values that render their own text, and the maps, structs, pointers,
 // slices and arrays that handlers marshal. A value with a secret in it is
 // rewritten (structs and maps as groups, so that handlers write them as
-// objects); one without is returned as is.
+// objects); one without is returned as is, unless the inner handler would
+// call a method of it to write it (see [style]).
 func (rd *redactor) anyValue(v slog.Value, depth int) (slog.Value, bool) {
 	switch x := v.Any().(type) {
 	case nil:
 		return v, false
 	case Secret:
-		return slog.StringValue(rd.marker), true
+		return slog.StringValue(rd.redact(string(x))), true
 	case string:
 		if s, ok := rd.str(x); ok {
 			return slog.StringValue(s), true
@@ -274,7 +360,8 @@ func (rd *redactor) anyValue(v slog.Value, depth int) (slog.Value, bool) {
 		return slog.StringValue(rd.marker), true
 	}
 	// The two map types applications log most are checked without
-	// reflection; only one holding a secret goes through the walker.
+	// reflection; only one holding a secret, or more than plain values,
+	// goes through the walker.
 	switch x := v.Any().(type) {
 	case map[string]string:
 		for k, s := range x {
@@ -288,7 +375,13 @@ func (rd *redactor) anyValue(v slog.Value, depth int) (slog.Value, bool) {
 			if rd.dirtyKey(k) && e != nil {
 				return rd.walkAny(v, depth)
 			}
-			if _, changed := rd.anyValue(slog.AnyValue(e), depth+1); changed {
+			switch e := e.(type) {
+			case nil, bool, int, int64, float64, json.Number:
+			case string:
+				if rd.dirtyString(e) {
+					return rd.walkAny(v, depth)
+				}
+			default:
 				return rd.walkAny(v, depth)
 			}
 		}
@@ -299,11 +392,7 @@ func (rd *redactor) anyValue(v slog.Value, depth int) (slog.Value, bool) {
 
 func (rd *redactor) walkAny(v slog.Value, depth int) (slog.Value, bool) {
 	w := walker{rd: rd}
-	r, changed := w.walk(reflect.ValueOf(v.Any()), depth)
-	if !changed {
-		return v, false
-	}
-	return r, true
+	return w.top(v, depth)
 }
 
 // dirtyKey reports whether a map key or field name makes its value secret
@@ -326,47 +415,269 @@ func (rd *redactor) dirtyString(s string) bool {
 	return changed
 }
 
-// texts returns every text x renders of itself, in the order a replacement
-// prefers them: the error text, the String result, the text and JSON
-// marshalling, and fmt's %+v, which Formatters and the text handler use.
-// Handlers pick different ones (the JSON handler writes MarshalJSON or
-// Error, the text handler MarshalText or %+v), so all are checked. A
-// panicking method renders nothing.
-func texts(x any) []string {
-	var out []string
-	try := func(f func() (string, bool)) {
-		defer func() { _ = recover() }()
-		if s, ok := f(); ok {
-			out = append(out, s)
-		}
+// style is what the inner handler does to write a value of kind Any: which
+// of its methods it calls. "What is written is what was checked": the
+// redactor calls those methods itself, each once, checks what they
+// returned, and passes that on in place of the value, so that a method
+// whose result changes between calls cannot slip a secret past the check,
+// and no method is called that the handler would not call (a String method
+// that takes a lock its caller holds would otherwise deadlock the log
+// call).
+type style uint8
+
+const (
+	// styleAny is a handler of unknown kind, the default. The redactor
+	// calls what either standard handler could (Error, MarshalJSON,
+	// MarshalText and fmt's %+v, which calls Format, Error or String),
+	// each once per check and with panics recovered, and replaces a value
+	// when any of those holds a secret or panics. A clean value is passed
+	// on as it is, and the handler calls its methods again.
+	styleAny style = iota
+	// styleJSON is [slog.JSONHandler]: an error that is not a
+	// json.Marshaler is written as its Error text; anything else as
+	// encoding/json writes it, calling MarshalJSON, else MarshalText, at
+	// every level (map keys: MarshalText).
+	styleJSON
+	// styleText is [slog.TextHandler] and the replica of slog's default
+	// handler: MarshalText at the top level, else fmt's %+v, which calls
+	// Format, else Error, else String, at every level it can reach.
+	styleText
+)
+
+// styleOf returns the style of h. A Handler wrapping another is written in
+// the style of the one that writes.
+func styleOf(h slog.Handler) style {
+	switch h := h.(type) {
+	case *slog.JSONHandler:
+		return styleJSON
+	case *slog.TextHandler:
+		return styleText
+	case *Handler:
+		return styleOf(h.out.inner)
 	}
-	if e, ok := x.(error); ok {
-		try(func() (string, bool) { return e.Error(), true })
+	if t := reflect.TypeOf(h); t != nil && t.Kind() == reflect.Pointer && t.Elem().PkgPath() == stdlogPath {
+		return styleText
 	}
-	if s, ok := x.(fmt.Stringer); ok {
-		try(func() (string, bool) { return s.String(), true })
-	}
-	if m, ok := x.(encoding.TextMarshaler); ok {
-		try(func() (string, bool) { b, err := m.MarshalText(); return string(b), err == nil })
-	}
-	if m, ok := x.(json.Marshaler); ok {
-		try(func() (string, bool) { b, err := m.MarshalJSON(); return string(b), err == nil })
-	}
-	try(func() (string, bool) { return fmt.Sprintf("%+v", x), true })
-	return out
+	return styleAny
 }
 
-// maskTexts checks every text x renders and, if any holds a secret,
-// returns the masked form of the first text as a string value.
-func (rd *redactor) maskTexts(x any) (slog.Value, bool) {
-	ts := texts(x)
-	for _, t := range ts {
-		if rd.dirtyString(t) {
-			m, _ := rd.str(ts[0])
-			return slog.StringValue(m), true
+var stdlogPath = reflect.TypeOf(redactor{}).PkgPath() + "/internal/stdlog"
+
+// writesTo tells the redactor the handler it writes to, so that it calls
+// the methods that handler would call. Safe on a nil *redactor.
+func (rd *redactor) writesTo(inner slog.Handler) {
+	if rd != nil {
+		rd.style = styleOf(inner)
+	}
+}
+
+// Panics and errors of a value's methods are written as fixed texts in
+// slog's form, without their message, which can carry the secret the
+// method was handling. A method called on a nil pointer that panics gives
+// "<nil>", as in slog and fmt.
+const (
+	panicText = "!PANIC: "
+	errorText = "!ERROR:"
+)
+
+// call runs f, which calls one method of x, and returns its text; a panic
+// or an error is replaced by the fixed texts above.
+func (rd *redactor) call(x any, f func() (string, error)) (s string, failed bool) {
+	defer func() {
+		if p := recover(); p != nil {
+			if v := reflect.ValueOf(x); v.Kind() == reflect.Pointer && v.IsNil() {
+				s = "<nil>"
+			} else {
+				s = panicText + rd.marker
+			}
+			failed = true
+		}
+	}()
+	s, err := f()
+	if err != nil {
+		return errorText + rd.errorMessage(err), true
+	}
+	return s, false
+}
+
+// errorMessage is the text of an error returned by a marshal method. Only
+// encoding/json's own complaints about types and values are kept: they
+// name types, never contents.
+func (rd *redactor) errorMessage(err error) string {
+	var te *json.UnsupportedTypeError
+	var ve *json.UnsupportedValueError
+	if errors.As(err, &te) || errors.As(err, &ve) {
+		return err.Error()
+	}
+	return rd.marker
+}
+
+func (rd *redactor) errorOf(e error) string {
+	s, _ := rd.call(e, func() (string, error) { return e.Error(), nil })
+	return s
+}
+
+func (rd *redactor) textOf(m encoding.TextMarshaler) string {
+	s, _ := rd.call(m, func() (string, error) { b, err := m.MarshalText(); return string(b), err })
+	return s
+}
+
+// sprint is x as the text handler writes it, fmt's %+v. fmt recovers the
+// panics of the methods it calls and writes their message; that message is
+// cut out.
+func (rd *redactor) sprint(x any) string {
+	s, _ := rd.call(x, func() (string, error) { return fmt.Sprintf("%+v", x), nil })
+	if i := strings.Index(s, "(PANIC="); i >= 0 {
+		j := strings.Index(s[i:], " method: ")
+		if j < 0 {
+			j = len("(PANIC=")
+		} else {
+			j += len(" method: ")
+		}
+		s = s[:i+j] + rd.marker + ")"
+	}
+	return s
+}
+
+// marshalJSON is x as encoding/json writes it for slog.JSONHandler: HTML
+// left unescaped, no trailing newline. ok is false when the text is a
+// panic or error text instead of JSON.
+func (rd *redactor) marshalJSON(x any) (b []byte, text string, ok bool) {
+	s, failed := rd.call(x, func() (string, error) {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(x); err != nil {
+			return "", err
+		}
+		b = bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+		return "", nil
+	})
+	if failed {
+		return nil, s, false
+	}
+	return b, "", true
+}
+
+// document redacts the JSON document b by key and by value, and returns it
+// as the value to write: the redacted document, or b itself when it holds
+// nothing secret (the JSON handler then writes b byte for byte).
+func (rd *redactor) document(b []byte, depth int) (slog.Value, bool) {
+	doc, ok := decodeDocument(b)
+	if !ok {
+		if t := bytes.TrimSpace(b); len(t) > 0 && (t[0] == '{' || t[0] == '[') {
+			// A document whose keys cannot be read cannot be checked by
+			// key: the text handler would write it raw.
+			return slog.StringValue(rd.marker), true
+		}
+		if s, changed := rd.str(string(b)); changed {
+			return slog.StringValue(s), true
+		}
+		return slog.AnyValue(json.RawMessage(b)), false
+	}
+	if r, changed := rd.value(doc, false, depth+1); changed {
+		return r, true
+	}
+	return slog.AnyValue(json.RawMessage(b)), false
+}
+
+// decodeDocument decodes one JSON document into a Value that handlers
+// write as the same document: objects as groups (in their order),
+// numbers as written.
+func decodeDocument(b []byte) (slog.Value, bool) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	v, err := documentValue(dec)
+	if err != nil {
+		return slog.Value{}, false
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return slog.Value{}, false
+	}
+	return v, true
+}
+
+func documentValue(dec *json.Decoder) (slog.Value, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return slog.Value{}, err
+	}
+	switch tok := tok.(type) {
+	case json.Delim:
+		if tok == '{' {
+			var attrs []slog.Attr
+			for dec.More() {
+				kt, err := dec.Token()
+				if err != nil {
+					return slog.Value{}, err
+				}
+				key, _ := kt.(string)
+				v, err := documentValue(dec)
+				if err != nil {
+					return slog.Value{}, err
+				}
+				attrs = append(attrs, slog.Attr{Key: key, Value: v})
+			}
+			if _, err := dec.Token(); err != nil {
+				return slog.Value{}, err
+			}
+			if len(attrs) == 0 {
+				// An empty group vanishes; an empty map is written {}.
+				return slog.AnyValue(map[string]any{}), nil
+			}
+			return slog.GroupValue(attrs...), nil
+		}
+		list := []any{}
+		for dec.More() {
+			v, err := documentValue(dec)
+			if err != nil {
+				return slog.Value{}, err
+			}
+			list = append(list, plain(v))
+		}
+		if _, err := dec.Token(); err != nil {
+			return slog.Value{}, err
+		}
+		return slog.AnyValue(list), nil
+	case string:
+		return slog.StringValue(tok), nil
+	case json.Number:
+		return slog.AnyValue(tok), nil
+	case bool:
+		return slog.BoolValue(tok), nil
+	}
+	return slog.AnyValue(nil), nil
+}
+
+// renderings returns every text x renders of itself for the handlers of
+// unknown style, each method called once, in the order a replacement
+// prefers them: the error text, the String result, the text and JSON
+// marshalling, and fmt's %+v. failed reports a method that panicked or
+// failed: its text must not be left to the handler to write.
+func (rd *redactor) renderings(x any) (texts []string, doc []byte, failed bool) {
+	add := func(s string, bad bool) {
+		texts = append(texts, s)
+		failed = failed || bad
+	}
+	if e, ok := x.(error); ok {
+		add(rd.call(e, func() (string, error) { return e.Error(), nil }))
+	}
+	if s, ok := x.(fmt.Stringer); ok {
+		add(rd.call(s, func() (string, error) { return s.String(), nil }))
+	}
+	if m, ok := x.(encoding.TextMarshaler); ok {
+		add(rd.call(m, func() (string, error) { b, err := m.MarshalText(); return string(b), err }))
+	}
+	if m, ok := x.(json.Marshaler); ok {
+		s, bad := rd.call(m, func() (string, error) { b, err := m.MarshalJSON(); return string(b), err })
+		add(s, bad)
+		if !bad {
+			doc = []byte(s)
 		}
 	}
-	return slog.Value{}, false
+	s := rd.sprint(x)
+	add(s, strings.Contains(s, "(PANIC="))
+	return texts, doc, failed
 }
 
 // walker walks a value by reflection, once: each value is visited a single
@@ -378,31 +689,40 @@ type walker struct {
 	path []uintptr
 }
 
-var (
-	secretType    = reflect.TypeOf(Secret(""))
-	timeType      = reflect.TypeOf(time.Time{})
-	locationType  = reflect.TypeOf((*time.Location)(nil))
-	slogValueType = reflect.TypeOf(slog.Value{})
-	slogAttrType  = reflect.TypeOf(slog.Attr{})
-	rawJSONType   = reflect.TypeOf(json.RawMessage(nil))
+// walkFlags say what a walk found in a value.
+type walkFlags uint8
+
+const (
+	// walkChanged: the returned Value replaces the value walked.
+	walkChanged walkFlags = 1 << iota
+	// walkMethods: nothing to redact, but the handler would call a method of
+	// something in the value; it is resolved before it is written.
+	walkMethods
 )
 
-// typeInfo is what the walk needs of a type, computed once per type and
-// Handler configuration.
-type typeInfo struct {
-	textual bool          // it renders its own text: error, Stringer, marshaler or Formatter
-	fields  []structField // for structs
-}
+// walkAt is the position of a value, which decides the methods that
+// handlers call on it.
+type walkAt uint8
 
-type structField struct {
-	index     int
-	name      string // the json name, else the Go name
-	exported  bool   // written by encoding/json; unexported ones only by fmt
-	secret    bool   // the Go name or the json name is a secret key
-	omitEmpty bool
-}
+const (
+	walkTop    walkAt = iota // the value of an attribute
+	walkInside               // a field, element, entry or pointee
+	walkFields               // its own methods are already dealt with: its fields only
+)
 
 var (
+	secretType      = reflect.TypeOf(Secret(""))
+	slogValueType   = reflect.TypeOf(slog.Value{})
+	slogAttrType    = reflect.TypeOf(slog.Attr{})
+	rawJSONType     = reflect.TypeOf(json.RawMessage(nil))
+	reflectValType  = reflect.TypeOf(reflect.Value{})
+	cookieType      = reflect.TypeOf(http.Cookie{})
+	urlType         = reflect.TypeOf(url.URL{})
+	privateKeyIface = reflect.TypeOf((*interface {
+		Public() crypto.PublicKey
+		Equal(crypto.PrivateKey) bool
+	})(nil)).Elem()
+
 	errorType     = reflect.TypeOf((*error)(nil)).Elem()
 	stringerType  = reflect.TypeOf((*fmt.Stringer)(nil)).Elem()
 	formatterType = reflect.TypeOf((*fmt.Formatter)(nil)).Elem()
@@ -410,35 +730,236 @@ var (
 	jsonType      = reflect.TypeOf((*json.Marshaler)(nil)).Elem()
 )
 
+// inert are types whose methods are the standard library's own, pure and
+// lock-free, and whose text holds no secret: the walk treats them as
+// scalars and never calls their methods.
+var inert = map[reflect.Type]bool{}
+
+// pureErrors are error types of the standard library whose Error text is
+// fixed when the error is made: checking it and leaving the handler to
+// write it is the same as writing the checked text.
+var pureErrors = map[reflect.Type]bool{}
+
+func init() {
+	for _, x := range []any{time.Time{}, time.Duration(0), time.Month(0), time.Weekday(0), (*time.Location)(nil), time.Location{},
+		slog.Level(0), netip.Addr{}, netip.AddrPort{}, netip.Prefix{}, net.IP(nil), net.IPMask(nil), big.NewInt(0)} {
+		inert[reflect.TypeOf(x)] = true
+	}
+	for _, e := range []error{errors.New(""), fmt.Errorf("%w", io.EOF), fmt.Errorf("%w%w", io.EOF, io.EOF),
+		syscall.Errno(0), context.DeadlineExceeded} {
+		pureErrors[reflect.TypeOf(e)] = true
+	}
+}
+
+// special kinds of types the walk knows by type.
+type special uint8
+
+const (
+	notSpecial special = iota
+	isSecret
+	isInert
+	isSlog
+	isReflectValue
+	isRawJSON
+	isCookie
+	isPrivateKey
+	isPureError
+	isURL
+)
+
+// typeInfo is what the walk needs of a type, computed once per type and
+// redactor.
+type typeInfo struct {
+	special special
+	// renders: the handler calls a method to write a value of the type
+	// there, in the redactor's style.
+	rendersAtTop, rendersInside bool
+	// rendersKey: the same as a map key.
+	rendersKey bool
+	fields     []structField // for structs: the fields encoding/json writes
+	hidden     []structField // and those only fmt prints
+}
+
+type structField struct {
+	index     []int
+	name      string // the json name, else the Go name
+	secret    bool   // the Go name, the json name or an embedding field's name is a secret key
+	omitEmpty bool
+	omitZero  bool
+}
+
+func implements(t, it reflect.Type) bool {
+	return t.Implements(it) || t.Kind() != reflect.Pointer && t.Kind() != reflect.Interface && reflect.PointerTo(t).Implements(it)
+}
+
 func (rd *redactor) info(t reflect.Type) *typeInfo {
 	if ti, ok := rd.types.Load(t); ok {
 		return ti.(*typeInfo)
 	}
 	ti := &typeInfo{}
-	for _, it := range []reflect.Type{errorType, stringerType, formatterType, textType, jsonType} {
-		if t.Implements(it) {
-			ti.textual = true
-		}
+	switch {
+	case t == secretType:
+		ti.special = isSecret
+	case inert[t]:
+		ti.special = isInert
+	case t == slogValueType || t == slogAttrType:
+		ti.special = isSlog
+	case t == reflectValType:
+		ti.special = isReflectValue
+	case t == rawJSONType:
+		ti.special = isRawJSON
+	case t == cookieType || t.Kind() == reflect.Pointer && t.Elem() == cookieType:
+		ti.special = isCookie
+	case implements(t, privateKeyIface):
+		ti.special = isPrivateKey
+	case pureErrors[t]:
+		ti.special = isPureError
+	case t == urlType || t.Kind() == reflect.Pointer && t.Elem() == urlType:
+		ti.special = isURL
+	}
+	fmtCalls := t.Implements(formatterType) || t.Implements(errorType) || t.Implements(stringerType)
+	switch rd.style {
+	case styleJSON:
+		ti.rendersInside = implements(t, jsonType) || implements(t, textType)
+		ti.rendersAtTop = ti.rendersInside || t.Implements(errorType)
+		// Map keys are not addressable: only the key type's own methods.
+		ti.rendersKey = t.Kind() != reflect.String && t.Implements(textType)
+	case styleText:
+		ti.rendersInside = fmtCalls
+		ti.rendersAtTop = fmtCalls || t.Implements(textType)
+		ti.rendersKey = fmtCalls
+	default:
+		ti.rendersInside = fmtCalls || implements(t, jsonType) || implements(t, textType)
+		ti.rendersAtTop = ti.rendersInside
+		ti.rendersKey = fmtCalls || t.Implements(jsonType) || t.Implements(textType)
 	}
 	if t.Kind() == reflect.Struct {
-		for i := 0; i < t.NumField(); i++ {
-			sf := t.Field(i)
-			f := structField{index: i, name: sf.Name, exported: sf.IsExported(), secret: rd.secretKey(sf.Name)}
-			if tag, ok := sf.Tag.Lookup("json"); ok && f.exported {
-				name, opts, _ := strings.Cut(tag, ",")
-				if name == "-" && opts == "" {
-					f.exported = false // not in JSON, but fmt still prints it
-				} else if name != "" {
-					f.name = name
-					f.secret = f.secret || rd.secretKey(name)
-				}
-				f.omitEmpty = hasOption(opts, "omitempty")
-			}
-			ti.fields = append(ti.fields, f)
-		}
+		ti.fields, ti.hidden = rd.structFields(t)
 	}
 	rd.types.Store(t, ti)
 	return ti
+}
+
+// structFields lists the fields of struct type t that encoding/json writes,
+// in its order and under its names: fields of embedded structs are
+// promoted, and of two fields with one name the shallower wins, then the
+// one with a json tag; otherwise neither is written. The fields it does not
+// write but fmt prints (unexported, json:"-", lost conflicts) are hidden,
+// checked but never written.
+func (rd *redactor) structFields(t reflect.Type) (fields, hidden []structField) {
+	type candidate struct {
+		structField
+		depth  int
+		tagged bool
+	}
+	type level struct {
+		t      reflect.Type
+		index  []int
+		secret bool
+		twice  bool // embedded twice at this depth: its fields annihilate
+	}
+	var cands []candidate
+	visited := map[reflect.Type]bool{}
+	current := []level{{t: t}}
+	for depth := 0; len(current) > 0; depth++ {
+		var next []level
+		seen := map[reflect.Type]int{}
+		for _, l := range current {
+			if visited[l.t] {
+				continue
+			}
+			visited[l.t] = true
+			for i := 0; i < l.t.NumField(); i++ {
+				sf := l.t.Field(i)
+				index := append(l.index[:len(l.index):len(l.index)], i)
+				secret := l.secret || rd.secretKey(sf.Name)
+				ft := sf.Type
+				if sf.Anonymous && ft.Kind() == reflect.Pointer {
+					ft = ft.Elem()
+				}
+				tag := sf.Tag.Get("json")
+				name, opts, _ := strings.Cut(tag, ",")
+				if tag != "-" && name != "" {
+					secret = secret || rd.secretKey(name)
+				}
+				if tag == "-" || !sf.IsExported() && !(sf.Anonymous && ft.Kind() == reflect.Struct) {
+					hidden = append(hidden, structField{index: index, secret: secret})
+					continue
+				}
+				if !validTagName(name) {
+					name = ""
+				}
+				if name == "" && sf.Anonymous && ft.Kind() == reflect.Struct {
+					if n, ok := seen[ft]; ok {
+						next[n].twice = true
+						continue
+					}
+					seen[ft] = len(next)
+					next = append(next, level{t: ft, index: index, secret: secret})
+					continue
+				}
+				f := candidate{structField: structField{index: index, name: name, secret: secret,
+					omitEmpty: hasOption(opts, "omitempty"), omitZero: hasOption(opts, "omitzero")}, depth: depth, tagged: name != ""}
+				if f.name == "" {
+					f.name = sf.Name
+				}
+				cands = append(cands, f)
+				if l.twice {
+					cands = append(cands, f)
+				}
+			}
+		}
+		current = next
+	}
+	slices.SortStableFunc(cands, func(a, b candidate) int {
+		if c := strings.Compare(a.name, b.name); c != 0 {
+			return c
+		}
+		if a.depth != b.depth {
+			return a.depth - b.depth
+		}
+		if a.tagged != b.tagged {
+			if a.tagged {
+				return -1
+			}
+			return 1
+		}
+		return 0
+	})
+	for i := 0; i < len(cands); {
+		j := i + 1
+		for j < len(cands) && cands[j].name == cands[i].name {
+			j++
+		}
+		group := cands[i:j]
+		win := len(group) == 1 || group[1].depth > group[0].depth ||
+			group[0].tagged && !group[1].tagged
+		for k, c := range group {
+			if k == 0 && win {
+				fields = append(fields, c.structField)
+			} else {
+				hidden = append(hidden, c.structField)
+			}
+		}
+		i = j
+	}
+	slices.SortFunc(fields, func(a, b structField) int { return slices.Compare(a.index, b.index) })
+	return fields, hidden
+}
+
+// validTagName reports whether encoding/json accepts name as a key.
+func validTagName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for _, c := range name {
+		switch {
+		case strings.ContainsRune("!#$%&()*+-./:;<=>?@[]^_{|}~ ", c):
+		case !unicode.IsLetter(c) && !unicode.IsDigit(c):
+			return false
+		}
+	}
+	return true
 }
 
 func hasOption(opts, name string) bool {
@@ -452,112 +973,315 @@ func hasOption(opts, name string) bool {
 	return false
 }
 
-// walk returns the redacted form of rv and whether it differs from rv;
-// when it does not, the returned Value is meaningless.
-func (w *walker) walk(rv reflect.Value, depth int) (slog.Value, bool) {
+// top redacts the value of an attribute.
+func (w *walker) top(v slog.Value, depth int) (slog.Value, bool) {
+	x := v.Any()
+	rv := reflect.ValueOf(x)
+	if w.rd.info(rv.Type()).special == notSpecial {
+		switch w.rd.style {
+		case styleJSON:
+			if _, jm := x.(json.Marshaler); !jm {
+				if e, ok := x.(error); ok {
+					s, _ := w.rd.str(w.rd.errorOf(e))
+					return slog.StringValue(s), true
+				}
+			}
+		case styleText:
+			if m, ok := x.(encoding.TextMarshaler); ok {
+				s, _ := w.rd.str(w.rd.textOf(m))
+				return slog.StringValue(s), true
+			}
+		}
+	}
+	r, fl := w.walk(rv, depth, walkTop)
+	switch {
+	case fl&walkChanged != 0:
+		return r, true
+	case fl&walkMethods != 0:
+		return w.resolve(rv, depth), true
+	}
+	return v, false
+}
+
+// resolve renders rv as the inner handler would, calling its methods once,
+// and returns the checked rendering to write in its place. Only for the
+// JSON and text styles.
+func (w *walker) resolve(rv reflect.Value, depth int) slog.Value {
+	x := rv.Interface()
+	if w.rd.style == styleJSON {
+		if rv.Kind() != reflect.Pointer && rv.CanAddr() {
+			// encoding/json calls pointer methods of addressable values.
+			x = rv.Addr().Interface()
+		}
+		b, text, ok := w.rd.marshalJSON(x)
+		if !ok {
+			return slog.StringValue(text)
+		}
+		v, _ := w.rd.document(b, depth)
+		return v
+	}
+	s, _ := w.rd.str(w.rd.sprint(x))
+	return slog.StringValue(s)
+}
+
+// walk returns the redacted form of rv and what it found; the Value is
+// meaningful only with the changed flag.
+func (w *walker) walk(rv reflect.Value, depth int, at walkAt) (slog.Value, walkFlags) {
 	if !rv.IsValid() {
-		return slog.Value{}, false
+		return slog.Value{}, 0
 	}
 	t := rv.Type()
-	switch t {
-	case secretType:
-		return slog.StringValue(w.rd.marker), true
-	case timeType, locationType:
-		return slog.Value{}, false
-	case slogValueType, slogAttrType:
+	ti := w.rd.info(t)
+	nilable := false
+	switch t.Kind() {
+	case reflect.Pointer, reflect.Interface, reflect.Map, reflect.Slice:
+		nilable = true
+	}
+	switch ti.special {
+	case isSecret:
+		return slog.StringValue(w.rd.redact(rv.String())), walkChanged
+	case isInert:
+		return slog.Value{}, 0
+	case isSlog:
 		// slog resolves and writes these itself, raw: redact them as slog
 		// values.
 		if !rv.CanInterface() {
-			return slog.Value{}, false
+			return slog.Value{}, 0
 		}
 		v, ok := rv.Interface().(slog.Value)
 		if !ok {
 			v = slog.GroupValue(rv.Interface().(slog.Attr))
 		}
-		return w.rd.value(v, false, depth+1)
-	}
-	switch t.Kind() {
-	case reflect.Pointer, reflect.Interface, reflect.Map, reflect.Slice:
+		r, ch := w.rd.value(v, false, depth+1)
+		if ch {
+			return r, walkChanged
+		}
+		return slog.Value{}, 0
+	case isReflectValue:
+		// fmt prints what a reflect.Value holds.
+		if !rv.CanInterface() {
+			return slog.Value{}, 0
+		}
+		held := rv.Interface().(reflect.Value)
+		if held.IsValid() && !held.CanInterface() {
+			// Reached through an unexported field: not printable by
+			// its methods, but its contents are, so walk them.
+			return w.walk(held, depth+1, walkFields)
+		}
+		return w.walk(held, depth+1, at)
+	case isRawJSON:
 		if rv.IsNil() {
-			return slog.Value{}, false
+			return slog.Value{}, 0
+		}
+		return w.rawJSON(rv, depth)
+	case isCookie:
+		if nilable && rv.IsNil() {
+			return slog.Value{}, 0
+		}
+		c := rv
+		if t.Kind() == reflect.Pointer {
+			c = rv.Elem()
+		}
+		return w.cookie(c), walkChanged
+	case isPrivateKey:
+		if nilable && rv.IsNil() {
+			return slog.Value{}, 0
+		}
+		return slog.StringValue(w.rd.marker), walkChanged
+	case isURL:
+		// Whatever the handler writes, a URL is best logged as its
+		// text, which holds the password, if any: url.URL's String is the
+		// standard library's, pure, so it is called whatever the style.
+		if !(nilable && rv.IsNil()) && rv.CanInterface() {
+			var u *url.URL
+			if t.Kind() == reflect.Pointer {
+				u = rv.Interface().(*url.URL)
+			} else {
+				uv := rv.Interface().(url.URL)
+				u = &uv
+			}
+			if s, ch := w.rd.str(u.String()); ch {
+				return slog.StringValue(s), walkChanged
+			}
+		}
+	case isPureError:
+		if w.rd.style != styleJSON || at == walkTop {
+			if rv.CanInterface() {
+				if s, ch := w.rd.str(w.rd.errorOf(rv.Interface().(error))); ch {
+					return slog.StringValue(s), walkChanged
+				}
+			}
+			return slog.Value{}, 0
 		}
 	}
+	renders := ti.rendersInside
+	if at == walkTop {
+		renders = ti.rendersAtTop
+	}
+	if renders && at != walkFields && rv.CanInterface() {
+		if w.rd.style == styleAny {
+			return w.checkRenderings(rv, depth)
+		}
+		if nilable && rv.IsNil() && (w.rd.style == styleJSON || t.Kind() != reflect.Pointer) {
+			return slog.Value{}, 0 // null, or fmt's <nil>: no method is called
+		}
+		return slog.Value{}, walkMethods
+	}
+	if nilable && rv.IsNil() {
+		return slog.Value{}, 0
+	}
 	if t.Kind() == reflect.Interface {
-		return w.walk(rv.Elem(), depth)
+		return w.walk(rv.Elem(), depth, at)
 	}
 	if depth >= maxDepth {
 		if isScalar(t.Kind()) {
-			return slog.Value{}, false
+			return slog.Value{}, 0
 		}
-		return slog.StringValue(w.rd.marker), true
-	}
-	// A value that renders its own text is checked on every text it
-	// renders (url.URL's String puts the password back), and written as the
-	// masked text if any holds a secret. A LogValuer nested in a value is
-	// not resolved here: handlers marshal it like any other value.
-	if w.rd.info(t).textual && rv.CanInterface() {
-		if v, changed := w.rd.maskTexts(rv.Interface()); changed {
-			return v, true
-		}
+		return slog.StringValue(w.rd.marker), walkChanged
 	}
 	switch t.Kind() {
 	case reflect.String:
 		if s, ok := w.rd.str(rv.String()); ok {
-			return slog.StringValue(s), true
+			return slog.StringValue(s), walkChanged
 		}
 	case reflect.Pointer:
 		if w.enter(rv.Pointer()) {
-			return slog.StringValue(w.rd.marker), true // a cycle: never written raw
+			return slog.StringValue(w.rd.marker), walkChanged // a cycle: never written raw
 		}
 		defer w.leave()
-		return w.walk(rv.Elem(), depth+1)
+		next := walkInside
+		if at == walkFields {
+			next = walkFields // the pointer's methods include its target's
+		}
+		return w.walk(rv.Elem(), depth+1, next)
 	case reflect.Struct:
 		return w.structValue(rv, depth)
 	case reflect.Map:
 		if w.enter(rv.Pointer()) {
-			return slog.StringValue(w.rd.marker), true
+			return slog.StringValue(w.rd.marker), walkChanged
 		}
 		defer w.leave()
 		return w.mapValue(rv, depth)
 	case reflect.Slice, reflect.Array:
-		if t == rawJSONType {
-			return w.rawJSON(rv, depth)
-		}
 		if t.Elem().Kind() == reflect.Uint8 {
 			if t.Kind() == reflect.Array {
-				return slog.Value{}, false // written as numbers by every handler
+				return slog.Value{}, 0 // written as numbers by every handler
 			}
 			// Text handlers write byte slices as text.
 			if s, ok := w.rd.str(string(rv.Bytes())); ok {
-				return slog.StringValue(s), true
+				return slog.StringValue(s), walkChanged
 			}
-			return slog.Value{}, false
+			return slog.Value{}, 0
 		}
 		if t.Kind() == reflect.Slice && rv.Len() > 0 {
 			if w.enter(rv.Pointer()) {
-				return slog.StringValue(w.rd.marker), true
+				return slog.StringValue(w.rd.marker), walkChanged
 			}
 			defer w.leave()
 		}
 		return w.listValue(rv, depth)
 	}
-	return slog.Value{}, false
+	return slog.Value{}, 0
+}
+
+// checkRenderings checks a value that renders its own text, for a handler
+// of unknown style: every text it renders, the document its MarshalJSON
+// returns (by key), and its fields. One with a secret anywhere is written
+// as the document redacted, or else as its first text masked: an error
+// keeps its message.
+func (w *walker) checkRenderings(rv reflect.Value, depth int) (slog.Value, walkFlags) {
+	texts, doc, failed := w.rd.renderings(rv.Interface())
+	if doc != nil {
+		if v, ch := w.rd.document(doc, depth); ch {
+			return v, walkChanged
+		}
+	}
+	dirty := failed
+	for _, t := range texts {
+		dirty = dirty || w.rd.dirtyString(t)
+	}
+	if !dirty {
+		_, fl := w.walk(rv, depth, walkFields)
+		dirty = fl&walkChanged != 0
+	}
+	if !dirty {
+		return slog.Value{}, 0
+	}
+	s, _ := w.rd.str(texts[0])
+	return slog.StringValue(s), walkChanged
+}
+
+// cookie writes a cookie as its Set-Cookie text with the value redacted:
+// its name, path, domain and flags stay, for the audit trail; its value,
+// and the raw text it was parsed from, never appear.
+func (w *walker) cookie(c reflect.Value) slog.Value {
+	if !c.CanInterface() {
+		return slog.StringValue(w.rd.marker)
+	}
+	cp := c.Interface().(http.Cookie)
+	if cp.Value != "" {
+		cp.Value = w.rd.redact(cp.Value)
+	}
+	cp.Raw, cp.Unparsed = "", nil
+	s := cp.String()
+	if s == "" {
+		s = w.rd.marker
+	}
+	return slog.StringValue(s)
+}
+
+// secretValue is what is written for rv under a secret key: the marker, or
+// with a pseudonym key the pseudonym of its text (strings, byte slices,
+// numbers, bools; a list of strings becomes a list of pseudonyms).
+func (w *walker) secretValue(rv reflect.Value) slog.Value {
+	rd := w.rd
+	if len(rd.pseudonymKey) == 0 {
+		return slog.StringValue(rd.marker)
+	}
+	for (rv.Kind() == reflect.Pointer || rv.Kind() == reflect.Interface) && !rv.IsNil() {
+		rv = rv.Elem()
+	}
+	switch rv.Kind() {
+	case reflect.String:
+		return slog.StringValue(rd.redact(rv.String()))
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		if rv.Type() == reflect.TypeOf(time.Duration(0)) {
+			return slog.StringValue(rd.redact(time.Duration(rv.Int()).String()))
+		}
+		return slog.StringValue(rd.redact(strconv.FormatInt(rv.Int(), 10)))
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return slog.StringValue(rd.redact(strconv.FormatUint(rv.Uint(), 10)))
+	case reflect.Float32, reflect.Float64:
+		return slog.StringValue(rd.redact(strconv.FormatFloat(rv.Float(), 'g', -1, rv.Type().Bits())))
+	case reflect.Bool:
+		return slog.StringValue(rd.redact(strconv.FormatBool(rv.Bool())))
+	case reflect.Slice, reflect.Array:
+		if rv.Type().Elem().Kind() == reflect.Uint8 && rv.Kind() == reflect.Slice {
+			return slog.StringValue(rd.redact(string(rv.Bytes())))
+		}
+		if rv.Type().Elem().Kind() == reflect.String {
+			out := make([]string, rv.Len())
+			for i := range out {
+				out[i] = rd.redact(rv.Index(i).String())
+			}
+			return slog.AnyValue(out)
+		}
+	case reflect.Struct:
+		if rv.Type() == reflect.TypeOf(time.Time{}) && rv.CanInterface() {
+			return slog.StringValue(rd.redact(rv.Interface().(time.Time).String()))
+		}
+	}
+	return slog.StringValue(rd.marker)
 }
 
 // rawJSON redacts a json.RawMessage as the document it holds, so that the
 // key rule reaches its fields; one that does not parse is scanned as text.
-func (w *walker) rawJSON(rv reflect.Value, depth int) (slog.Value, bool) {
-	b := rv.Bytes()
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var doc any
-	if err := dec.Decode(&doc); err != nil || dec.More() {
-		if s, ok := w.rd.str(string(b)); ok {
-			return slog.StringValue(s), true
-		}
-		return slog.Value{}, false
+func (w *walker) rawJSON(rv reflect.Value, depth int) (slog.Value, walkFlags) {
+	v, ch := w.rd.document(rv.Bytes(), depth)
+	if ch {
+		return v, walkChanged
 	}
-	return w.rd.anyValue(slog.AnyValue(doc), depth+1)
+	return slog.Value{}, 0
 }
 
 func (w *walker) enter(p uintptr) (cycle bool) {
@@ -580,125 +1304,208 @@ func isScalar(k reflect.Kind) bool {
 	return false
 }
 
-// child returns the redacted form of a field, map entry or element, and
-// whether it differs from fv.
-func (w *walker) child(fv reflect.Value, secret bool, depth int) (slog.Value, bool) {
+// child returns the redacted form of a field, map entry or element.
+func (w *walker) child(fv reflect.Value, secret bool, depth int) (slog.Value, walkFlags) {
 	if secret && fv.IsValid() && !fv.IsZero() {
-		return slog.StringValue(w.rd.marker), true
+		return w.secretValue(fv), walkChanged
 	}
-	return w.walk(fv, depth+1)
+	return w.walk(fv, depth+1, walkInside)
 }
 
-// raw is the unchanged fv as a member of a rewritten group. A LogValuer
-// there would be resolved by the handler, unlike one nested in a value, so
-// it is resolved and redacted here.
-func (w *walker) raw(fv reflect.Value, depth int) slog.Value {
+// member is the value written for a member of a rewritten group: its
+// redacted form, its resolved rendering, or itself. A LogValuer there
+// would be resolved by the handler, unlike one nested in a value, so it is
+// resolved and redacted here.
+func (w *walker) member(fv reflect.Value, v slog.Value, fl walkFlags, depth int) slog.Value {
+	switch {
+	case fl&walkChanged != 0:
+		return v
+	case fl&walkMethods != 0:
+		return w.resolve(fv, depth+1)
+	}
 	if !fv.IsValid() || !fv.CanInterface() {
 		return slog.AnyValue(nil)
 	}
-	v := slog.AnyValue(fv.Interface())
-	if v.Kind() == slog.KindLogValuer {
-		v, _ = w.rd.value(v, false, depth+1)
+	r := slog.AnyValue(fv.Interface())
+	if r.Kind() == slog.KindLogValuer {
+		r, _ = w.rd.value(r, false, depth+1)
 	}
-	return v
+	return r
 }
 
-// structValue writes a struct holding a secret as a group of its exported
-// fields in declaration order, under their json names. Unexported fields
-// are checked too, because fmt (and so the text handler) prints them.
-func (w *walker) structValue(rv reflect.Value, depth int) (slog.Value, bool) {
-	fs := w.rd.info(rv.Type()).fields
-	var out []slog.Attr // nil until a field changes
-	add := func(f structField, fv reflect.Value, v slog.Value) {
-		if f.exported && !(f.omitEmpty && fv.IsZero()) {
-			out = append(out, slog.Attr{Key: f.name, Value: v})
-		}
-	}
-	for i, f := range fs {
-		fv := rv.Field(f.index)
-		v, changed := w.child(fv, f.secret, depth)
-		if changed && out == nil {
-			out = make([]slog.Attr, 0, len(fs))
-			for _, g := range fs[:i] {
-				gv := rv.Field(g.index)
-				add(g, gv, w.raw(gv, depth))
+// fieldAt returns the field of struct rv at index, following embedded
+// pointers; ok is false when one of them is nil.
+func fieldAt(rv reflect.Value, index []int) (reflect.Value, bool) {
+	for i, x := range index {
+		if i > 0 {
+			if rv.Kind() == reflect.Pointer {
+				if rv.IsNil() {
+					return reflect.Value{}, false
+				}
+				rv = rv.Elem()
 			}
 		}
-		if out != nil {
-			if !changed {
-				v = w.raw(fv, depth)
-			}
-			add(f, fv, v)
+		rv = rv.Field(x)
+	}
+	return rv, true
+}
+
+// emptyJSON reports whether encoding/json's omitempty leaves fv out.
+func emptyJSON(fv reflect.Value) bool {
+	switch fv.Kind() {
+	case reflect.Array, reflect.Map, reflect.Slice, reflect.String:
+		return fv.Len() == 0
+	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64, reflect.Interface, reflect.Pointer:
+		return fv.IsZero()
+	}
+	return false
+}
+
+// structValue writes a struct holding a secret as a group of the fields
+// encoding/json writes, in its order and under its names, embedded fields
+// promoted. The fields only fmt prints are checked too, because the text
+// handler prints them.
+func (w *walker) structValue(rv reflect.Value, depth int) (slog.Value, walkFlags) {
+	ti := w.rd.info(rv.Type())
+	var all walkFlags
+	for _, f := range ti.hidden {
+		if fv, ok := fieldAt(rv, f.index); ok {
+			_, fl := w.child(fv, f.secret, depth)
+			all |= fl & walkChanged // never written: only a secret in it counts
 		}
 	}
-	if out == nil {
-		return slog.Value{}, false
+	type result struct {
+		fv reflect.Value
+		v  slog.Value
+		fl walkFlags
+	}
+	res := make([]result, len(ti.fields))
+	present := make([]bool, len(ti.fields))
+	for i, f := range ti.fields {
+		fv, ok := fieldAt(rv, f.index)
+		if !ok {
+			continue
+		}
+		present[i] = true
+		v, fl := w.child(fv, f.secret, depth)
+		res[i] = result{fv, v, fl}
+		all |= fl
+	}
+	if all&walkChanged == 0 {
+		return slog.Value{}, all
+	}
+	out := make([]slog.Attr, 0, len(ti.fields))
+	for i, f := range ti.fields {
+		r := res[i]
+		if !present[i] || f.omitEmpty && emptyJSON(r.fv) || f.omitZero && r.fv.IsZero() {
+			continue
+		}
+		out = append(out, slog.Attr{Key: f.name, Value: w.member(r.fv, r.v, r.fl, depth)})
 	}
 	if len(out) == 0 {
 		// The secret was in fields JSON does not write; an empty group
 		// would make the key vanish, and readers should see that something
 		// was removed.
-		return slog.StringValue(w.rd.marker), true
+		return slog.StringValue(w.rd.marker), walkChanged
 	}
-	return slog.GroupValue(out...), true
+	return slog.GroupValue(out...), walkChanged
 }
 
 // mapValue writes a map holding a secret as a group, keys sorted as
-// encoding/json sorts them.
-func (w *walker) mapValue(rv reflect.Value, depth int) (slog.Value, bool) {
-	attrs := make([]slog.Attr, 0, rv.Len())
-	dirty := false
-	for it := rv.MapRange(); it.Next(); {
-		k := mapKey(it.Key())
-		mk, keyChanged := w.rd.str(k)
-		v, changed := w.child(it.Value(), w.rd.secretKey(k), depth)
-		if !changed {
-			v = w.raw(it.Value(), depth)
-		}
-		dirty = dirty || changed || keyChanged
-		attrs = append(attrs, slog.Attr{Key: mk, Value: v})
+// encoding/json sorts them. A key is checked as written: a Secret key is
+// redacted, and a key the handler writes by calling its methods is
+// rendered here, once, so the map is rewritten with that text.
+func (w *walker) mapValue(rv reflect.Value, depth int) (slog.Value, walkFlags) {
+	type entry struct {
+		key string
+		val reflect.Value
+		v   slog.Value
+		fl  walkFlags
 	}
-	if !dirty {
-		return slog.Value{}, false
+	entries := make([]entry, 0, rv.Len())
+	var all walkFlags
+	for it := rv.MapRange(); it.Next(); {
+		k, kfl := w.mapKey(it.Key())
+		mk, keyChanged := w.rd.str(k)
+		if keyChanged {
+			kfl |= walkChanged
+		}
+		v, fl := w.child(it.Value(), w.rd.secretKey(k), depth)
+		all |= fl | kfl
+		entries = append(entries, entry{mk, it.Value(), v, fl})
+	}
+	if all&walkChanged == 0 {
+		return slog.Value{}, all
+	}
+	attrs := make([]slog.Attr, len(entries))
+	for i, e := range entries {
+		attrs[i] = slog.Attr{Key: e.key, Value: w.member(e.val, e.v, e.fl, depth)}
 	}
 	slices.SortFunc(attrs, func(a, b slog.Attr) int { return strings.Compare(a.Key, b.Key) })
-	return slog.GroupValue(attrs...), true
+	return slog.GroupValue(attrs...), walkChanged
 }
 
-func mapKey(k reflect.Value) string {
-	if k.Kind() == reflect.String {
-		return k.String()
+// mapKey returns the text of a map key as the handler writes it, with
+// changed set when that text is not the key the handler would write by
+// itself: a Secret, or a key rendered by its methods (called here, once).
+func (w *walker) mapKey(k reflect.Value) (string, walkFlags) {
+	t := k.Type()
+	ti := w.rd.info(t)
+	switch {
+	case ti.special == isSecret:
+		return w.rd.redact(k.String()), walkChanged
+	case ti.special == isInert && k.CanInterface():
+		return fmt.Sprint(k.Interface()), 0
+	case ti.rendersKey && k.CanInterface():
+		x := k.Interface()
+		switch w.rd.style {
+		case styleJSON:
+			if k.Kind() == reflect.Pointer && k.IsNil() {
+				return "", walkChanged
+			}
+			return w.rd.textOf(x.(encoding.TextMarshaler)), walkChanged
+		case styleText:
+			return w.rd.sprint(x), walkChanged
+		}
+		texts, _, failed := w.rd.renderings(x)
+		dirty := failed
+		for _, s := range texts {
+			dirty = dirty || w.rd.dirtyString(s)
+		}
+		s, _ := w.rd.str(texts[len(texts)-1])
+		if dirty {
+			return s, walkChanged
+		}
+		return s, 0
+	case k.Kind() == reflect.String:
+		return k.String(), 0
+	case k.CanInterface():
+		return fmt.Sprint(k.Interface()), 0
 	}
-	if k.CanInterface() {
-		return fmt.Sprint(k.Interface())
-	}
-	return fmt.Sprint(k)
+	return fmt.Sprint(k), 0
 }
 
 // listValue writes a slice or array holding a secret as a list of the
 // redacted elements; groups become maps, so JSON still has an array of
 // objects.
-func (w *walker) listValue(rv reflect.Value, depth int) (slog.Value, bool) {
-	var out []any // nil until an element changes
-	for i := 0; i < rv.Len(); i++ {
-		v, changed := w.child(rv.Index(i), false, depth)
-		if changed && out == nil {
-			out = make([]any, 0, rv.Len())
-			for j := 0; j < i; j++ {
-				out = append(out, plain(w.raw(rv.Index(j), depth)))
-			}
-		}
-		if out != nil {
-			if !changed {
-				v = w.raw(rv.Index(i), depth)
-			}
-			out = append(out, plain(v))
-		}
+func (w *walker) listValue(rv reflect.Value, depth int) (slog.Value, walkFlags) {
+	var all walkFlags
+	vs := make([]slog.Value, rv.Len())
+	fls := make([]walkFlags, rv.Len())
+	for i := range vs {
+		vs[i], fls[i] = w.child(rv.Index(i), false, depth)
+		all |= fls[i]
 	}
-	if out == nil {
-		return slog.Value{}, false
+	if all&walkChanged == 0 {
+		return slog.Value{}, all
 	}
-	return slog.AnyValue(out), true
+	out := make([]any, len(vs))
+	for i := range vs {
+		out[i] = plain(w.member(rv.Index(i), vs[i], fls[i], depth))
+	}
+	return slog.AnyValue(out), walkChanged
 }
 
 // plain turns a redacted slog.Value into a value that encoding/json and fmt
