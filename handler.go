@@ -668,7 +668,7 @@ func (s *state) takeEvent(ext []slog.Attr) {
 // rather than in a method taking the record, which would copy it once more
 // (Record.Attrs has a value receiver).
 func (h *Handler) clean(r *slog.Record) (msgClean bool, checked int) {
-	if h.c.red.dirtyString(r.Message) {
+	if h.c.red != nil && h.c.red.dirtyString(r.Message) {
 		return false, 0
 	}
 	top := len(h.groups) == 0
@@ -699,6 +699,8 @@ func (h *Handler) dirtyAttr(a slog.Attr, top bool) bool {
 		return true
 	case h.c.mig != nil && (h.c.mig.mayRename(a.Key) || k == slog.KindGroup) && h.c.mig.hasOldKey(a):
 		return true
+	case h.c.red == nil:
+		return false
 	}
 	return h.c.red.dirty(a, k, h.secret)
 }
