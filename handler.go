@@ -9,6 +9,20 @@
 // A record that carries no audit field and no secret is written exactly as
 // the wrapped handler would write it; see [Handler] for what changes for the
 // others.
+//
+// # Where things are
+//
+// [Handler.Handle] takes a record through named stages, each one function:
+// a check that passes clean records straight through, then collect,
+// rename, redact, audit fields, nest and write (see [Handler]). Stages and
+// options are in handler.go; what a context binds ([With], [WithIdentity])
+// in context.go; redaction of values in redact.go, with the scanner of text
+// (secret shapes, tokens, key=value assignments, the key rule) in
+// internal/secretscan; legacy messages and renames in deprecate.go; HTTP
+// identity, proxies and [Middleware] in identity.go, with request bodies
+// in internal/reqbody; the replica of slog's default handler in
+// internal/stdlog. Tamper evidence is the package seal, the live tail the
+// package tail.
 package audit
 
 import (
