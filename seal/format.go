@@ -1,0 +1,409 @@
+package seal
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"time"
+)
+
+// The seal field, as the writer appends it. A JSON object line gets one
+// more member before its closing brace; any other line gets two or three
+// key=value pairs at its end, in the form slog.TextHandler gives a group.
+const (
+	jsonKey  = `"seal":{"seq":`
+	jsonKind = `,"kind":"`
+	jsonMAC  = `,"mac":"`
+	jsonEnd  = `"}}`
+	textKey  = ` seal.seq=`
+	textKind = ` seal.kind=`
+	textMAC  = ` seal.mac=`
+	macHex   = 2 * sha256.Size
+)
+
+var kindNames = [...]string{kindRecord: "", kindOpen: "open", kindSeal: "seal", kindClose: "close"}
+
+// isJSON reports whether the writer seals body as a JSON object.
+func isJSON(body []byte) bool {
+	return len(body) >= 2 && body[0] == '{' && body[len(body)-1] == '}'
+}
+
+const hexDigits = "0123456789abcdef"
+
+func appendHex(dst []byte, b []byte) []byte {
+	for _, c := range b {
+		dst = append(dst, hexDigits[c>>4], hexDigits[c&0x0f])
+	}
+	return dst
+}
+
+// appendSealed appends body with its seal field to dst.
+func appendSealed(dst, body []byte, seq uint64, kind byte, mac *[sha256.Size]byte) []byte {
+	if isJSON(body) {
+		dst = append(dst, body[:len(body)-1]...)
+		if len(body) > 2 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, jsonKey...)
+		dst = strconv.AppendUint(dst, seq, 10)
+		if kind != kindRecord {
+			dst = append(dst, jsonKind...)
+			dst = append(dst, kindNames[kind]...)
+			dst = append(dst, '"')
+		}
+		dst = append(dst, jsonMAC...)
+		dst = appendHex(dst, mac[:])
+		return append(dst, jsonEnd...)
+	}
+	dst = append(dst, body...)
+	dst = append(dst, textKey...)
+	dst = strconv.AppendUint(dst, seq, 10)
+	if kind != kindRecord {
+		dst = append(dst, textKind...)
+		dst = append(dst, kindNames[kind]...)
+	}
+	dst = append(dst, textMAC...)
+	return appendHex(dst, mac[:])
+}
+
+// sealedLine is a line taken apart: the body as the writer received it,
+// and the seal field's values.
+type sealedLine struct {
+	body  []byte // the body, without its closing brace when brace is set
+	brace bool   // the body ends with a '}' that body omits
+	seq   uint64
+	kind  byte
+	mac   [sha256.Size]byte
+}
+
+func (s *sealedLine) bodyLen() int {
+	if s.brace {
+		return len(s.body) + 1
+	}
+	return len(s.body)
+}
+
+// fullBody returns the body as one slice; it allocates for a JSON body.
+func (s *sealedLine) fullBody() []byte {
+	if s.brace {
+		return append(s.body[:len(s.body):len(s.body)], '}')
+	}
+	return s.body
+}
+
+// parseLine takes a sealed line apart. It accepts only what appendSealed
+// produces, digit for digit, so that any change to the seal field is either
+// rejected here or changes a value the MAC covers.
+func parseLine(line []byte, s *sealedLine) bool {
+	if len(line) >= 1 && line[0] == '{' && bytes.HasSuffix(line, []byte(jsonEnd)) {
+		return parseJSON(line, s)
+	}
+	return parseText(line, s)
+}
+
+func parseJSON(line []byte, s *sealedLine) bool {
+	p := bytes.LastIndex(line, []byte(jsonKey))
+	if p < 1 {
+		return false
+	}
+	switch {
+	case p == 1: // the body was "{}"
+		s.body = line[:1]
+	case line[p-1] == ',':
+		s.body = line[:p-1]
+	default:
+		return false
+	}
+	s.brace = true
+	rest := line[p+len(jsonKey) : len(line)-len(jsonEnd)]
+	var ok bool
+	if s.seq, rest, ok = parseSeq(rest); !ok {
+		return false
+	}
+	s.kind = kindRecord
+	if bytes.HasPrefix(rest, []byte(jsonKind)) {
+		rest = rest[len(jsonKind):]
+		q := bytes.IndexByte(rest, '"')
+		if q < 0 {
+			return false
+		}
+		if s.kind, ok = parseKind(rest[:q]); !ok {
+			return false
+		}
+		rest = rest[q+1:]
+	}
+	if !bytes.HasPrefix(rest, []byte(jsonMAC)) {
+		return false
+	}
+	return parseMAC(rest[len(jsonMAC):], &s.mac)
+}
+
+func parseText(line []byte, s *sealedLine) bool {
+	p := bytes.LastIndex(line, []byte(textKey))
+	if p < 0 {
+		return false
+	}
+	s.body = line[:p]
+	s.brace = false
+	rest := line[p+len(textKey):]
+	var ok bool
+	if s.seq, rest, ok = parseSeq(rest); !ok {
+		return false
+	}
+	s.kind = kindRecord
+	if bytes.HasPrefix(rest, []byte(textKind)) {
+		rest = rest[len(textKind):]
+		q := bytes.IndexByte(rest, ' ')
+		if q < 0 {
+			return false
+		}
+		if s.kind, ok = parseKind(rest[:q]); !ok {
+			return false
+		}
+		rest = rest[q:]
+	}
+	if !bytes.HasPrefix(rest, []byte(textMAC)) {
+		return false
+	}
+	return parseMAC(rest[len(textMAC):], &s.mac)
+}
+
+// parseSeq reads a decimal sequence number without leading zeros.
+func parseSeq(b []byte) (uint64, []byte, bool) {
+	n := 0
+	for n < len(b) && n < 20 && '0' <= b[n] && b[n] <= '9' {
+		n++
+	}
+	if n == 0 || (n > 1 && b[0] == '0') {
+		return 0, b, false
+	}
+	v, err := strconv.ParseUint(string(b[:n]), 10, 64)
+	if err != nil {
+		return 0, b, false
+	}
+	return v, b[n:], true
+}
+
+func parseKind(b []byte) (byte, bool) {
+	for k, name := range kindNames {
+		if k != int(kindRecord) && string(b) == name {
+			return byte(k), true
+		}
+	}
+	return 0, false
+}
+
+// parseMAC reads exactly 64 lowercase hex digits, the whole of b.
+func parseMAC(b []byte, mac *[sha256.Size]byte) bool {
+	if len(b) != macHex {
+		return false
+	}
+	for i := 0; i < sha256.Size; i++ {
+		hi, ok1 := unhex(b[2*i])
+		lo, ok2 := unhex(b[2*i+1])
+		if !ok1 || !ok2 {
+			return false
+		}
+		mac[i] = hi<<4 | lo
+	}
+	return true
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	}
+	return 0, false
+}
+
+// control is the content of one of the writer's own records.
+type control struct {
+	Time        time.Time
+	LogID       LogID
+	Epoch       uint64
+	EpochLength time.Duration // open records only
+	Resumed     bool          // open records only: PrevSeq and PrevMAC are set
+	PrevSeq     uint64
+	PrevMAC     Sum
+}
+
+var controlMsg = [...]string{kindOpen: "audit log opened", kindSeal: "audit epoch sealed", kindClose: "audit log closed"}
+
+// appendControl appends the body of a control record, as JSON or in the
+// text handler's form.
+func appendControl(dst []byte, asJSON bool, kind byte, c *control) []byte {
+	ts := c.Time.UTC().Format(time.RFC3339Nano)
+	if asJSON {
+		dst = append(dst, `{"time":"`...)
+		dst = append(dst, ts...)
+		dst = append(dst, `","level":"INFO","msg":"`...)
+		dst = append(dst, controlMsg[kind]...)
+		dst = append(dst, `","log_id":"`...)
+		dst = appendHex(dst, c.LogID[:])
+		dst = append(dst, `","epoch":`...)
+		dst = strconv.AppendUint(dst, c.Epoch, 10)
+		if kind == kindOpen {
+			dst = append(dst, `,"epoch_length":"`...)
+			dst = append(dst, c.EpochLength.String()...)
+			dst = append(dst, '"')
+			if c.Resumed {
+				dst = append(dst, `,"prev_seq":`...)
+				dst = strconv.AppendUint(dst, c.PrevSeq, 10)
+				dst = append(dst, `,"prev_mac":"`...)
+				dst = appendHex(dst, c.PrevMAC[:])
+				dst = append(dst, '"')
+			}
+		}
+		return append(dst, '}')
+	}
+	dst = append(dst, "time="...)
+	dst = append(dst, ts...)
+	dst = append(dst, " level=INFO msg="...)
+	dst = strconv.AppendQuote(dst, controlMsg[kind])
+	dst = append(dst, " log_id="...)
+	dst = appendHex(dst, c.LogID[:])
+	dst = append(dst, " epoch="...)
+	dst = strconv.AppendUint(dst, c.Epoch, 10)
+	if kind == kindOpen {
+		dst = append(dst, " epoch_length="...)
+		dst = append(dst, c.EpochLength.String()...)
+		if c.Resumed {
+			dst = append(dst, " prev_seq="...)
+			dst = strconv.AppendUint(dst, c.PrevSeq, 10)
+			dst = append(dst, " prev_mac="...)
+			dst = appendHex(dst, c.PrevMAC[:])
+		}
+	}
+	return dst
+}
+
+var errControl = errors.New("seal: malformed control record")
+
+// parseControl reads the body of a control record of the given kind.
+func parseControl(body []byte, kind byte, c *control) error {
+	*c = control{}
+	var f struct {
+		Time        string  `json:"time"`
+		LogID       string  `json:"log_id"`
+		Epoch       *uint64 `json:"epoch"`
+		EpochLength string  `json:"epoch_length"`
+		PrevSeq     *uint64 `json:"prev_seq"`
+		PrevMAC     string  `json:"prev_mac"`
+	}
+	if isJSON(body) {
+		if err := json.Unmarshal(body, &f); err != nil {
+			return errControl
+		}
+	} else {
+		var epoch, prevSeq string
+		for _, field := range []struct {
+			key string
+			dst *string
+		}{
+			{"time", &f.Time}, {"log_id", &f.LogID}, {"epoch", &epoch},
+			{"epoch_length", &f.EpochLength}, {"prev_seq", &prevSeq}, {"prev_mac", &f.PrevMAC},
+		} {
+			*field.dst = textField(body, field.key)
+		}
+		if epoch != "" {
+			v, err := strconv.ParseUint(epoch, 10, 64)
+			if err != nil {
+				return errControl
+			}
+			f.Epoch = &v
+		}
+		if prevSeq != "" {
+			v, err := strconv.ParseUint(prevSeq, 10, 64)
+			if err != nil {
+				return errControl
+			}
+			f.PrevSeq = &v
+		}
+	}
+	t, err := time.Parse(time.RFC3339Nano, f.Time)
+	if err != nil || f.Epoch == nil || c.LogID.UnmarshalText([]byte(f.LogID)) != nil {
+		return errControl
+	}
+	c.Time, c.Epoch = t, *f.Epoch
+	if kind != kindOpen {
+		return nil
+	}
+	if c.EpochLength, err = time.ParseDuration(f.EpochLength); err != nil || c.EpochLength <= 0 {
+		return errControl
+	}
+	if f.PrevSeq != nil {
+		c.Resumed, c.PrevSeq = true, *f.PrevSeq
+		if c.PrevMAC.UnmarshalText([]byte(f.PrevMAC)) != nil {
+			return errControl
+		}
+	}
+	return nil
+}
+
+// textField returns the value of key in a line the writer formatted as
+// key=value pairs: up to the next space.
+func textField(body []byte, key string) string {
+	var p int
+	if bytes.HasPrefix(body, []byte(key+"=")) {
+		p = len(key) + 1
+	} else {
+		i := bytes.Index(body, []byte(" "+key+"="))
+		if i < 0 {
+			return ""
+		}
+		p = i + len(key) + 2
+	}
+	v := body[p:]
+	if i := bytes.IndexByte(v, ' '); i >= 0 {
+		v = v[:i]
+	}
+	return string(v)
+}
+
+// LogID identifies one log: the chain of records a writer and the writers
+// that resume it produce. Its text form is 32 hex digits.
+type LogID [16]byte
+
+// String returns the log id in hex.
+func (id LogID) String() string { return hex.EncodeToString(id[:]) }
+
+// MarshalText returns the log id in hex.
+func (id LogID) MarshalText() ([]byte, error) { return appendHex(nil, id[:]), nil }
+
+// UnmarshalText reads a log id written by MarshalText.
+func (id *LogID) UnmarshalText(b []byte) error {
+	if len(b) != 2*len(id) {
+		return errors.New("seal: log id is not 32 hex digits")
+	}
+	if _, err := hex.Decode(id[:], b); err != nil {
+		return errors.New("seal: log id is not 32 hex digits")
+	}
+	return nil
+}
+
+// Sum is a chain value: the MAC of one record, which the next record's MAC
+// covers. Its text form is 64 hex digits.
+type Sum [sha256.Size]byte
+
+// String returns the chain value in hex.
+func (s Sum) String() string { return hex.EncodeToString(s[:]) }
+
+// MarshalText returns the chain value in hex.
+func (s Sum) MarshalText() ([]byte, error) { return appendHex(nil, s[:]), nil }
+
+// UnmarshalText reads a chain value written by MarshalText.
+func (s *Sum) UnmarshalText(b []byte) error {
+	if len(b) != 2*len(s) {
+		return errors.New("seal: chain value is not 64 hex digits")
+	}
+	if _, err := hex.Decode(s[:], b); err != nil {
+		return errors.New("seal: chain value is not 64 hex digits")
+	}
+	return nil
+}
