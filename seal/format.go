@@ -112,7 +112,7 @@ func parseJSON(line []byte, s *sealedLine) bool {
 	switch {
 	case p == 1: // the body was "{}"
 		s.body = line[:1]
-	case line[p-1] == ',':
+	case p > 2 && line[p-1] == ',': // the body was longer than "{}"
 		s.body = line[:p-1]
 	default:
 		return false
@@ -148,6 +148,9 @@ func parseText(line []byte, s *sealedLine) bool {
 	}
 	s.body = line[:p]
 	s.brace = false
+	if isJSON(s.body) {
+		return false // the writer seals such a body as JSON
+	}
 	rest := line[p+len(textKey):]
 	var ok bool
 	if s.seq, rest, ok = parseSeq(rest); !ok {

@@ -2,6 +2,7 @@ package seal
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"errors"
@@ -94,6 +95,10 @@ type Report struct {
 	// UnsealedTail counts the records after the last seal or close record:
 	// they can be dropped or rewritten by whoever holds the current key.
 	UnsealedTail int  `json:"unsealed_tail"`
+	// FirstSeq is the sequence number of the first record: 0 when the
+	// files hold the log from its start, more when they continue files not
+	// given.
+	FirstSeq uint64 `json:"first_seq"`
 	Closed       bool `json:"closed"` // the log ends with its close record
 	// PartialLine counts the bytes of a last line cut short by a crash, in
 	// any file; they are not verified.
@@ -278,6 +283,7 @@ type verifier struct {
 	lastCtl  time.Time // the time of the last open, seal or close record
 	broken   bool      // a problem has been found
 	loose    bool      // the last line was adopted unverified: the next may be an epoch ahead
+	resync   bool      // the last line was unreadable: take the next one's chain value on trust
 
 	computed Sum
 	brace    [1]byte
@@ -371,7 +377,17 @@ func (v *verifier) line(r *lineReader, l line) {
 	v.fileStart = false
 	var s sealedLine
 	if !parseLine(l.b, &s) {
-		v.problem(Inserted, l.no, "line has no seal field")
+		if !bytes.Contains(l.b, []byte(jsonKey)) && !bytes.Contains(l.b, []byte(textKey)) {
+			v.problem(Inserted, l.no, "line has no seal field")
+			return
+		}
+		v.problem(Edited, l.no, "the seal field of record %d is damaged", v.seq)
+		if v.started && !v.closed {
+			// Take the line for the record expected, and the next
+			// line's chain value on trust.
+			v.seq++
+			v.resync = true
+		}
 		return
 	}
 	if s.kind == kindOpen {
@@ -392,6 +408,10 @@ func (v *verifier) line(r *lineReader, l line) {
 		v.accept(l, &s, v.computed)
 		return
 	}
+	if v.resync && s.seq == v.seq {
+		v.adopt(&s, s.mac)
+		return
+	}
 	if v.loose && s.seq == v.seq && v.macOKWith(v.nextMacer(), &s, &v.chain, v.seq) {
 		// The records deleted before the last line took a seal with
 		// them; the chain goes on under the next epoch's key.
@@ -408,14 +428,22 @@ func (v *verifier) mismatch(r *lineReader, l line, s *sealedLine) {
 	// Reading ahead reuses the reader's buffer: l needs its own bytes.
 	l.b = append([]byte(nil), l.b...)
 	parseLine(l.b, s)
+	v.resync = false
 	if s.seq != v.seq && v.macOK(s, &v.chain, v.seq) {
 		v.problem(Edited, l.no, "the seal field's sequence number reads %d", s.seq)
+		s.seq = v.seq
 		v.accept(l, s, v.computed)
 		return
 	}
 	switch {
 	case s.seq == v.seq:
 		computed := v.computed
+		if id, ok := v.otherLog(s); ok {
+			v.problem(ForeignLog, l.no, "a %s record of log %s in log %s", kindNames[s.kind], id, v.logID)
+			v.logID = id
+			v.adopt(s, s.mac)
+			return
+		}
 		if next, ok := r.peek(0); ok && v.fits(next) {
 			v.problem(Inserted, l.no, "a line that is not record %d stands before it", v.seq)
 			return
@@ -474,11 +502,23 @@ func (v *verifier) adopt(s *sealedLine, mac Sum) {
 	v.seq = s.seq + 1
 	v.rep.UnsealedTail++
 	if s.kind == kindSeal || s.kind == kindClose {
+		// Its time cannot be trusted: the next seal's is not compared.
+		v.lastCtl = time.Time{}
 		v.endEpoch()
-		if s.kind == kindClose {
-			v.closed = true
-		}
 	}
+}
+
+// otherLog returns the log id a seal or close record that did not verify
+// names, if it is not this log's.
+func (v *verifier) otherLog(s *sealedLine) (LogID, bool) {
+	if s.kind != kindSeal && s.kind != kindClose {
+		return LogID{}, false
+	}
+	var c control
+	if parseControl(s.fullBody(), s.kind, &c) != nil || c.LogID == v.logID {
+		return LogID{}, false
+	}
+	return c.LogID, true
 }
 
 // accept takes a verified record into the chain.
@@ -500,9 +540,13 @@ func (v *verifier) accept(l line, s *sealedLine, mac Sum) {
 		return
 	}
 	var c control
-	if err := parseControl(s.fullBody(), s.kind, &c); err != nil || c.LogID != v.logID || c.Epoch != v.epoch {
-		v.problem(Malformed, l.no, "%s record %d does not name this log and epoch", kindNames[s.kind], s.seq)
-	} else {
+	switch err := parseControl(s.fullBody(), s.kind, &c); {
+	case err != nil || c.Epoch != v.epoch:
+		v.problem(Malformed, l.no, "%s record %d does not name epoch %d", kindNames[s.kind], s.seq, v.epoch)
+	case c.LogID != v.logID:
+		v.problem(ForeignLog, l.no, "a %s record of log %s in log %s", kindNames[s.kind], c.LogID, v.logID)
+		v.logID = c.LogID
+	default:
 		v.gap(l.no, c.Time)
 	}
 	v.rep.Seals++
@@ -525,7 +569,7 @@ func (v *verifier) gap(lineNo int, t time.Time) {
 	if grace <= 0 {
 		grace = v.epochLen / 2
 	}
-	if d := t.Sub(v.lastCtl); d > v.epochLen+grace {
+	if d := t.Sub(v.lastCtl); !v.lastCtl.IsZero() && d > v.epochLen+grace {
 		n := max(int(d/v.epochLen)-1, 1)
 		v.rep.MissingSeals += n
 		v.problem(MissingSeal, lineNo, "no seal for %d epoch(s) between %s and %s", n, v.lastCtl.Format(time.RFC3339), t.Format(time.RFC3339))
@@ -578,6 +622,7 @@ func (v *verifier) open(r *lineReader, l line, s *sealedLine) {
 			return
 		}
 	} else if c.Resumed {
+		v.rep.FirstSeq = wantSeq - 1
 		v.note("%s:%d: the log continues from record %d, in files not given", v.file, l.no, c.PrevSeq)
 	}
 	// Start, or start over at a log that is not the one so far.
