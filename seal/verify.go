@@ -94,12 +94,12 @@ type Report struct {
 	Seals     int    `json:"seals"` // seal and close records verified
 	// UnsealedTail counts the records after the last seal or close record:
 	// they can be dropped or rewritten by whoever holds the current key.
-	UnsealedTail int  `json:"unsealed_tail"`
+	UnsealedTail int `json:"unsealed_tail"`
 	// FirstSeq is the sequence number of the first record: 0 when the
 	// files hold the log from its start, more when they continue files not
 	// given.
 	FirstSeq uint64 `json:"first_seq"`
-	Closed       bool `json:"closed"` // the log ends with its close record
+	Closed   bool   `json:"closed"` // the log ends with its close record
 	// PartialLine counts the bytes of a last line cut short by a crash, in
 	// any file; they are not verified.
 	PartialLine  int `json:"partial_line"`
