@@ -14,7 +14,7 @@ import (
 
 // auditLine is a realistic audit record as slog.JSONHandler under the audit
 // handler writes it: 250 bytes with its newline.
-var auditLine = []byte(`{"time":"2026-11-30T09:00:00.123456789Z","level":"INFO","msg":"File uploaded","event":"file.upload","event_id":"ad0acad385dce0cd2ae6e45589b54349","user":{"id":"42","name":"ada","kind":"user"},"request_id":"req-7","filename":"q3-report.csv","size_bytes":12}` + "\n")
+var auditLine = []byte(`{"time":"2026-11-30T09:00:00.123456789Z","level":"INFO","msg":"File uploaded","event":"file.upload","event_id":"ad0acad385dce0cd2ae6e45589b54349","user":{"id":"42","name":"ada","kind":"user"},"request_id":"req-7","filename":"q3.csv","size_bytes":12}` + "\n")
 
 func TestAuditLineLength(t *testing.T) {
 	if got, want := len(auditLine), 250; got != want {
@@ -137,5 +137,3 @@ func BenchmarkVerify(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
 }
-
-

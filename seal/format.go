@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -34,8 +35,12 @@ func isJSON(body []byte) bool {
 const hexDigits = "0123456789abcdef"
 
 func appendHex(dst []byte, b []byte) []byte {
-	for _, c := range b {
-		dst = append(dst, hexDigits[c>>4], hexDigits[c&0x0f])
+	n := len(dst)
+	dst = slices.Grow(dst, 2*len(b))[:n+2*len(b)]
+	h := dst[n:]
+	for i, c := range b {
+		h[2*i] = hexDigits[c>>4]
+		h[2*i+1] = hexDigits[c&0x0f]
 	}
 	return dst
 }

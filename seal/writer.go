@@ -53,9 +53,11 @@ type Options struct {
 	// Checkpoint, if set, is called with a checkpoint after each of the
 	// writer's own records (open, every seal, close) is written, for the
 	// application to store off the host. Calls are made one at a time, in
-	// order, outside the writer's lock, so the hook may itself log through
-	// the writer; they may come from the ticker goroutine. A panic in the
-	// hook is recovered and passed to OnError; no record is lost.
+	// order, by Tick, Seal and Close (so from the ticker goroutine, too),
+	// outside the writer's lock, so the hook may itself log through the
+	// writer; the open record's checkpoint, when a Write opened the log,
+	// comes with the next of them. A panic in the hook is recovered and
+	// passed to OnError; no record is lost.
 	Checkpoint func(Checkpoint)
 
 	// SigningKey, if set, signs every checkpoint (see [Checkpoint.Verify]).
@@ -225,11 +227,10 @@ func (w *Writer) Write(p []byte) (int, error) {
 		n += i + 1
 		p = p[i+1:]
 	}
-	queued := len(w.queue) > 0
 	w.mu.Unlock()
-	if queued {
-		w.deliver()
-	}
+	// The open record's checkpoint waits for the next Tick, Seal or Close:
+	// a handler calls Write holding its own lock, and a hook that logs
+	// would take that lock again.
 	return n, err
 }
 
