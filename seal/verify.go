@@ -368,7 +368,7 @@ func (v *verifier) nextMacer() *macer {
 // fits reports whether l is the record expected next.
 func (v *verifier) fits(l line) bool {
 	var s sealedLine
-	return parseLine(l.b, &s) && s.kind != kindOpen && s.seq == v.seq && v.macOK(&s, &v.chain, v.seq)
+	return !v.closed && parseLine(l.b, &s) && s.kind != kindOpen && s.seq == v.seq && v.macOK(&s, &v.chain, v.seq)
 }
 
 func (v *verifier) line(r *lineReader, l line) {
@@ -463,8 +463,8 @@ func (v *verifier) mismatch(r *lineReader, l line, s *sealedLine) {
 			}
 			if v.fits(next) {
 				v.problem(Reordered, l.no, "record %d stands before record %d", s.seq, v.seq)
+				v.line(r, r.take(j))
 				r.unread(l)
-				v.line(r, r.take(j+1))
 				v.rep.Records-- // the line is counted again when read
 				return
 			}

@@ -115,7 +115,7 @@ func TestCleanLogs(t *testing.T) {
 
 // rotated writes a log in n files of 7 lines: open, 3 records, seal, 1
 // record, close; each file resumes from the state the last one closed with.
-func rotated(t *testing.T, n int) [][]byte {
+func rotated(t testing.TB, n int) [][]byte {
 	t.Helper()
 	var files [][]byte
 	var st *seal.State
