@@ -68,8 +68,13 @@ func ReadCheckpoints(r io.Reader) ([]Checkpoint, error) {
 			continue
 		}
 		var c Checkpoint
-		if err := json.Unmarshal(line, &c); err != nil {
+		dec := json.NewDecoder(bytes.NewReader(line))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&c); err != nil {
 			return cps, fmt.Errorf("seal: checkpoint on line %d: %v", n, err)
+		}
+		if c.Kind == "" || c.Time.IsZero() {
+			return cps, fmt.Errorf("seal: checkpoint on line %d: no kind or time", n)
 		}
 		cps = append(cps, c)
 	}
