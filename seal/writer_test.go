@@ -452,3 +452,35 @@ func TestBadKeys(t *testing.T) {
 	}
 	seal.NewWriter(io.Discard, []byte("short"), nil)
 }
+
+// Rotated files are checked as one log: a file missing, repeated or out of
+// order is a problem.
+func TestRotatedFiles(t *testing.T) {
+	files := rotated(t, 3)
+	tests := []struct {
+		name  string
+		order []int
+		want  []string
+	}{
+		{"all, in order", []int{0, 1, 2}, nil},
+		{"the first two", []int{0, 1}, nil}, // a closed log: only an anchor shows what follows
+		{"the middle one missing", []int{0, 2}, []string{"deleted@1"}},
+		{"one given twice", []int{0, 1, 1}, []string{"fork@1"}},
+		{"out of order", []int{1, 0}, []string{"reordered@1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var rs []io.Reader
+			for _, i := range tt.order {
+				rs = append(rs, bytes.NewReader(files[i]))
+			}
+			r, err := seal.Verify(testKey, nil, rs...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, problems(r)); diff != "" {
+				t.Errorf("problems (-want +got):\n%s\n%v", diff, r.Problems)
+			}
+		})
+	}
+}
