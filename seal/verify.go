@@ -288,10 +288,9 @@ type verifier struct {
 	computed Sum
 	brace    [1]byte
 
-	cps      map[uint64][]int // checkpoint indexes by sequence number
-	matched  []bool
-	logs     map[LogID]*seqRange
-	firstSeq map[LogID]uint64
+	cps     map[uint64][]int // checkpoint indexes by sequence number
+	matched []bool
+	logs    map[LogID]*seqRange
 }
 
 type seqRange struct{ first, last uint64 }
