@@ -167,7 +167,6 @@ func Verify(key []byte, opts *VerifyOptions, files ...io.Reader) (*Report, error
 				v.note("%s:%d: a last line cut short (%d bytes, a crash?) is not verified", name, r.lineNo+1, len(r.partial))
 			}
 		}
-		v.lastLine = r.lineNo
 	}
 	v.finish()
 	clear(v.root[:])
@@ -271,7 +270,6 @@ type verifier struct {
 
 	file      string
 	fileStart bool
-	lastLine  int
 
 	started  bool // an open record has been seen
 	closed   bool
@@ -436,7 +434,8 @@ func (v *verifier) mismatch(r *lineReader, l line, s *sealedLine) {
 	}
 	switch {
 	case s.seq == v.seq:
-		computed := v.computed
+		v.macOK(s, &v.chain, v.seq)
+		computed := v.computed // what the MAC should have been
 		if id, ok := v.otherLog(s); ok {
 			v.problem(ForeignLog, l.no, "a %s record of log %s in log %s", kindNames[s.kind], id, v.logID)
 			v.logID = id

@@ -322,14 +322,22 @@ func TestTicker(t *testing.T) {
 	var buf syncBuffer
 	w := seal.NewWriter(&buf, testKey, &seal.Options{Epoch: 20 * time.Millisecond})
 	fmt.Fprintln(w, "first")
-	time.Sleep(75 * time.Millisecond)
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		buf.mu.Lock()
+		n := bytes.Count(buf.Bytes(), []byte("seal.kind=seal"))
+		buf.mu.Unlock()
+		if n >= 2 {
+			break
+		}
+	}
 	w.Close()
+	// A loaded machine may run the ticker late: allow it a second.
 	r, err := seal.Verify(testKey, &seal.VerifyOptions{Grace: time.Second}, bytes.NewReader(buf.Bytes()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !r.OK() || r.Seals < 3 {
-		t.Errorf("Seals = %d, problems %v; want at least 3 seals and no problem", r.Seals, r.Problems)
+		t.Errorf("Seals = %d, problems %v; want at least 2 seals and the close, and no problem", r.Seals, r.Problems)
 	}
 }
 
