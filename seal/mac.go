@@ -97,14 +97,25 @@ func (m *macer) erase() {
 // record after the hash's padding (a length extension) yields an input
 // whose stated length is wrong.
 func (m *macer) begin(prev *[sha256.Size]byte, seq uint64, kind byte, bodyLen int) {
+	m.restore()
+	putHeader(m.hdr[:], prev, seq, kind, bodyLen)
+	m.h.Write(m.hdr[:])
+}
+
+// restore starts a MAC whose input is then written whole to m.h.
+func (m *macer) restore() {
 	if err := m.h.(encoding.BinaryUnmarshaler).UnmarshalBinary(m.state); err != nil {
 		panic("seal: sha256 state cannot be restored: " + err.Error())
 	}
-	copy(m.hdr[:], prev[:])
-	binary.BigEndian.PutUint64(m.hdr[sha256.Size:], seq)
-	m.hdr[sha256.Size+8] = kind
-	binary.BigEndian.PutUint64(m.hdr[sha256.Size+9:], uint64(bodyLen))
-	m.h.Write(m.hdr[:])
+}
+
+// putHeader writes the fixed part of a MAC input into hdr.
+func putHeader(hdr []byte, prev *[sha256.Size]byte, seq uint64, kind byte, bodyLen int) {
+	_ = hdr[headerLen-1]
+	copy(hdr, prev[:])
+	binary.BigEndian.PutUint64(hdr[sha256.Size:], seq)
+	hdr[sha256.Size+8] = kind
+	binary.BigEndian.PutUint64(hdr[sha256.Size+9:], uint64(bodyLen))
 }
 
 // sum finishes the MAC into out.

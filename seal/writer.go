@@ -251,12 +251,18 @@ func (w *Writer) record(line []byte) error {
 
 // writeLine seals body as the next record of the chain and writes it.
 func (w *Writer) writeLine(body []byte, kind byte) error {
-	w.mac.begin((*[sha256.Size]byte)(&w.chain), w.seq, kind, len(body))
-	w.mac.h.Write(body)
+	// The MAC input is built in front of the line, to be hashed in one
+	// piece; the line is then sealed in place.
+	out := append(w.out[:0], make([]byte, headerLen)...)
+	putHeader(out, (*[sha256.Size]byte)(&w.chain), w.seq, kind, len(body))
+	out = append(out, body...)
+	w.mac.restore()
+	w.mac.h.Write(out)
 	w.mac.sum(&w.sum)
-	w.out = appendSealed(w.out[:0], body, w.seq, kind, &w.sum)
-	w.out = append(w.out, '\n')
-	if _, err := w.w.Write(w.out); err != nil {
+	out = sealBody(out, headerLen, w.seq, kind, &w.sum)
+	out = append(out, '\n')
+	w.out = out
+	if _, err := w.w.Write(out[headerLen:]); err != nil {
 		return err
 	}
 	w.chain = w.sum
