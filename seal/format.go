@@ -122,9 +122,11 @@ func (s *sealedLine) fullBody() []byte {
 	return s.body
 }
 
-// parseLine takes a sealed line apart. It accepts only what appendSealed
-// produces, digit for digit, so that any change to the seal field is either
-// rejected here or changes a value the MAC covers.
+// parseLine takes a sealed line apart, from its end. It accepts only what
+// appendSealed produces, digit for digit, so that any change to the seal
+// field is either rejected here or changes a value the MAC covers. The seal
+// field is the last occurrence of its key in the line: nothing after the
+// key can contain it.
 func parseLine(line []byte, s *sealedLine) bool {
 	if len(line) >= 1 && line[0] == '{' && bytes.HasSuffix(line, []byte(jsonEnd)) {
 		return parseJSON(line, s)
@@ -133,89 +135,104 @@ func parseLine(line []byte, s *sealedLine) bool {
 }
 
 func parseJSON(line []byte, s *sealedLine) bool {
-	p := bytes.LastIndex(line, []byte(jsonKey))
-	if p < 1 {
+	rest, ok := cutMAC(line[:len(line)-len(jsonEnd)], jsonMAC, s)
+	if !ok {
 		return false
 	}
+	s.kind = kindRecord
+	if n := len(rest); n > 0 && rest[n-1] == '"' {
+		i := bytes.LastIndexByte(rest[:n-1], '"')
+		if i < 0 {
+			return false
+		}
+		if s.kind, ok = parseKind(rest[i+1 : n-1]); !ok {
+			return false
+		}
+		if rest, ok = bytes.CutSuffix(rest[:i+1], []byte(jsonKind)); !ok {
+			return false
+		}
+	}
+	if rest, ok = cutSeq(rest, jsonKey, s); !ok {
+		return false
+	}
+	p := len(rest)
 	switch {
 	case p == 1: // the body was "{}"
-		s.body = line[:1]
-	case p > 2 && line[p-1] == ',': // the body was longer than "{}"
-		s.body = line[:p-1]
+		s.body = rest
+	case p > 2 && rest[p-1] == ',': // the body was longer than "{}"
+		s.body = rest[:p-1]
 	default:
 		return false
 	}
 	s.brace = true
-	rest := line[p+len(jsonKey) : len(line)-len(jsonEnd)]
-	var ok bool
-	if s.seq, rest, ok = parseSeq(rest); !ok {
-		return false
-	}
-	s.kind = kindRecord
-	if bytes.HasPrefix(rest, []byte(jsonKind)) {
-		rest = rest[len(jsonKind):]
-		q := bytes.IndexByte(rest, '"')
-		if q < 0 {
-			return false
-		}
-		if s.kind, ok = parseKind(rest[:q]); !ok {
-			return false
-		}
-		rest = rest[q+1:]
-	}
-	if !bytes.HasPrefix(rest, []byte(jsonMAC)) {
-		return false
-	}
-	return parseMAC(rest[len(jsonMAC):], &s.mac)
+	return true
 }
 
 func parseText(line []byte, s *sealedLine) bool {
-	p := bytes.LastIndex(line, []byte(textKey))
-	if p < 0 {
+	rest, ok := cutMAC(line, textMAC, s)
+	if !ok {
 		return false
 	}
-	s.body = line[:p]
+	s.kind = kindRecord
+	if i := bytes.LastIndexByte(rest, ' '); i >= 0 && bytes.HasPrefix(rest[i:], []byte(textKind)) {
+		if s.kind, ok = parseKind(rest[i+len(textKind):]); !ok {
+			return false
+		}
+		rest = rest[:i]
+	}
+	if rest, ok = cutSeq(rest, textKey, s); !ok {
+		return false
+	}
+	s.body = rest
 	s.brace = false
 	if isJSON(s.body) {
 		return false // the writer seals such a body as JSON
 	}
-	rest := line[p+len(textKey):]
-	var ok bool
-	if s.seq, rest, ok = parseSeq(rest); !ok {
-		return false
-	}
-	s.kind = kindRecord
-	if bytes.HasPrefix(rest, []byte(textKind)) {
-		rest = rest[len(textKind):]
-		q := bytes.IndexByte(rest, ' ')
-		if q < 0 {
-			return false
-		}
-		if s.kind, ok = parseKind(rest[:q]); !ok {
-			return false
-		}
-		rest = rest[q:]
-	}
-	if !bytes.HasPrefix(rest, []byte(textMAC)) {
-		return false
-	}
-	return parseMAC(rest[len(textMAC):], &s.mac)
+	return true
 }
 
-// parseSeq reads a decimal sequence number without leading zeros.
-func parseSeq(b []byte) (uint64, []byte, bool) {
-	n := 0
-	for n < len(b) && n < 20 && '0' <= b[n] && b[n] <= '9' {
-		n++
+// cutMAC reads the MAC at the end of b, after key, and returns what
+// precedes key.
+func cutMAC(b []byte, key string, s *sealedLine) ([]byte, bool) {
+	n := len(b) - macHex
+	if n < 0 || !parseMAC(b[n:], &s.mac) {
+		return nil, false
 	}
-	if n == 0 || (n > 1 && b[0] == '0') {
-		return 0, b, false
+	return bytes.CutSuffix(b[:n], []byte(key))
+}
+
+// cutSeq reads the sequence number at the end of b, after key, and returns
+// what precedes key.
+func cutSeq(b []byte, key string, s *sealedLine) ([]byte, bool) {
+	i := len(b)
+	for i > 0 && '0' <= b[i-1] && b[i-1] <= '9' {
+		i--
 	}
-	v, err := strconv.ParseUint(string(b[:n]), 10, 64)
-	if err != nil {
-		return 0, b, false
+	var ok bool
+	if s.seq, ok = parseSeq(b[i:]); !ok {
+		return nil, false
 	}
-	return v, b[n:], true
+	return bytes.CutSuffix(b[:i], []byte(key))
+}
+
+// parseSeq reads a decimal sequence number without leading zeros, the
+// whole of b.
+func parseSeq(b []byte) (uint64, bool) {
+	if len(b) == 0 || len(b) > 20 || (len(b) > 1 && b[0] == '0') {
+		return 0, false
+	}
+	var v uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		d := uint64(c - '0')
+		if v > (1<<64-1-d)/10 {
+			return 0, false
+		}
+		v = v*10 + d
+	}
+	return v, true
 }
 
 func parseKind(b []byte) (byte, bool) {
@@ -232,26 +249,34 @@ func parseMAC(b []byte, mac *[sha256.Size]byte) bool {
 	if len(b) != macHex {
 		return false
 	}
-	for i := 0; i < sha256.Size; i++ {
-		hi, ok1 := unhex(b[2*i])
-		lo, ok2 := unhex(b[2*i+1])
-		if !ok1 || !ok2 {
-			return false
-		}
+	var bad byte
+	for i := range mac {
+		hi, lo := unhexTable[b[2*i]], unhexTable[b[2*i+1]]
+		bad |= hi | lo
 		mac[i] = hi<<4 | lo
 	}
-	return true
+	return bad&0xf0 == 0
 }
 
-func unhex(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
-	}
-	return 0, false
-}
+// unhexTable maps a lowercase hex digit to its value, and any other byte
+// to 0xff.
+const unhexTable = "" +
+	"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff" +
+	"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff" +
+	"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff" +
+	"\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\xff\xff\xff\xff\xff\xff" +
+	"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff" +
+	"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff" +
+	"\xff\x0a\x0b\x0c\x0d\x0e\x0f\xff\xff\xff\xff\xff\xff\xff\xff\xff" +
+	"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff" +
+	"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff" +
+	"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff" +
+	"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff" +
+	"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff" +
+	"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff" +
+	"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff" +
+	"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff" +
+	"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff"
 
 // control is the content of one of the writer's own records.
 type control struct {

@@ -288,7 +288,8 @@ type verifier struct {
 
 	cps     map[uint64][]int // checkpoint indexes by sequence number
 	matched []bool
-	logs    map[LogID]*seqRange
+	logs    map[LogID]*seqRange // the sequence numbers seen of each log
+	cur     *seqRange           // this log's
 }
 
 type seqRange struct{ first, last uint64 }
@@ -438,7 +439,7 @@ func (v *verifier) mismatch(r *lineReader, l line, s *sealedLine) {
 		computed := v.computed // what the MAC should have been
 		if id, ok := v.otherLog(s); ok {
 			v.problem(ForeignLog, l.no, "a %s record of log %s in log %s", kindNames[s.kind], id, v.logID)
-			v.logID = id
+			v.logID, v.cur = id, v.logs[id]
 			v.adopt(s, s.mac)
 			return
 		}
@@ -530,8 +531,8 @@ func (v *verifier) accept(l line, s *sealedLine, mac Sum) {
 	v.seq = s.seq + 1
 	v.loose = false
 	v.checkpoints(s.seq, l.no)
-	if r := v.logs[v.logID]; r != nil {
-		r.last = s.seq
+	if v.cur != nil {
+		v.cur.last = s.seq
 	}
 	if s.kind == kindRecord || s.kind == kindOpen {
 		v.rep.UnsealedTail++
@@ -543,7 +544,7 @@ func (v *verifier) accept(l line, s *sealedLine, mac Sum) {
 		v.problem(Malformed, l.no, "%s record %d does not name epoch %d", kindNames[s.kind], s.seq, v.epoch)
 	case c.LogID != v.logID:
 		v.problem(ForeignLog, l.no, "a %s record of log %s in log %s", kindNames[s.kind], c.LogID, v.logID)
-		v.logID = c.LogID
+		v.logID, v.cur = c.LogID, v.logs[c.LogID]
 	default:
 		v.gap(l.no, c.Time)
 	}
@@ -634,6 +635,7 @@ func (v *verifier) open(r *lineReader, l line, s *sealedLine) {
 	if v.logs[c.LogID] == nil {
 		v.logs[c.LogID] = &seqRange{first: wantSeq, last: wantSeq}
 	}
+	v.cur = v.logs[c.LogID]
 	if s.seq != wantSeq {
 		v.problem(Malformed, l.no, "the open record is record %d, not %d", s.seq, wantSeq)
 	}
