@@ -47,7 +47,8 @@ type Options struct {
 	// Resume, if set, continues the log whose state it is (see
 	// [Writer.State]): the same log id, the next sequence number, the
 	// chain value and the current epoch and key. Use it after a restart,
-	// or to rotate to a new file. Nil starts a new log.
+	// or to rotate to a new file; the key given to NewWriter is then not
+	// used. Nil starts a new log.
 	Resume *State
 
 	// Checkpoint, if set, is called with a checkpoint after each of the
@@ -221,6 +222,7 @@ func (w *Writer) Write(p []byte) (int, error) {
 			line = w.pending
 		}
 		if err = w.record(line); err != nil {
+			w.pending = w.pending[:0] // the line is lost, and the error says so
 			break
 		}
 		w.pending = w.pending[:0]

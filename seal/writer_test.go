@@ -407,6 +407,26 @@ func (w *failingWriter) Write(p []byte) (int, error) {
 	return w.Buffer.Write(p)
 }
 
+// A line that fails to be written is dropped whole, even when it came in
+// pieces: what follows is not glued to it.
+func TestWriteErrorInPieces(t *testing.T) {
+	out := &failingWriter{fail: map[int]bool{3: true}} // the open record, the first line, then this one
+	w := seal.NewWriter(out, testKey, &seal.Options{NoTicker: true, Rand: logID(1)})
+	w.Write([]byte("a line in\n"))
+	w.Write([]byte("two "))
+	if _, err := w.Write([]byte("pieces\n")); err == nil {
+		t.Errorf("Write of the failing line: no error")
+	}
+	w.Write([]byte("the next line\n"))
+	w.Close()
+	if got := out.String(); strings.Contains(got, "pieces") || !strings.Contains(got, "\nthe next line seal.seq=2 ") {
+		t.Errorf("log:\n%s\nwant the failed line left out and the next one whole, as record 2", got)
+	}
+	if r := verify(t, out.Bytes(), nil); !r.OK() {
+		t.Errorf("problems: %v", r.Problems)
+	}
+}
+
 func TestWriteErrors(t *testing.T) {
 	out := &failingWriter{fail: map[int]bool{3: true}}
 	w := seal.NewWriter(out, testKey, &seal.Options{NoTicker: true, Rand: logID(1)})
