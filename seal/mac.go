@@ -44,10 +44,10 @@ func initialKey(key []byte) [sha256.Size]byte {
 // one way: the new key says nothing about the old one, which is
 // overwritten.
 func evolve(k *[sha256.Size]byte) {
-	h := sha256.New()
-	h.Write([]byte(evolveDomain))
-	h.Write(k[:])
-	h.Sum(k[:0])
+	var in [len(evolveDomain) + sha256.Size]byte
+	copy(in[copy(in[:], evolveDomain):], k[:])
+	*k = sha256.Sum256(in[:])
+	clear(in[:])
 }
 
 // macer computes the MACs of one epoch. The epoch key fills the first
