@@ -61,7 +61,7 @@
 // the cost of a 250-byte line.
 //
 // Why this is a MAC: SHA-256 is a Merkle–Damgård iteration of a compression
-// function f. Hashing the key block gives f(IV, k || pad), a pseudorandom
+// function f. Hashing the key block gives f(IV, k || label), a pseudorandom
 // chaining value if f is a PRF when keyed through its data input (the
 // assumption under HMAC's own proof, Bellare 2006). From there SHA-256 is
 // the cascade of f over the rest of the input, which is a PRF on any set of
