@@ -2,6 +2,7 @@ package seal
 
 import (
 	"encoding/hex"
+	"strconv"
 	"testing"
 )
 
@@ -80,6 +81,14 @@ func TestParseMAC(t *testing.T) {
 		ok := parseMAC([]byte(tt.in), &mac)
 		if ok != tt.ok || (ok && hex.EncodeToString(mac[:]) != tt.in) {
 			t.Errorf("parseMAC(%q) = %x, %v; want ok %v", tt.in, mac, ok, tt.ok)
+		}
+	}
+}
+
+func TestAppendUint(t *testing.T) {
+	for _, v := range []uint64{0, 1, 9, 10, 99, 100, 101, 12345, 1<<64 - 1} {
+		if got, want := string(appendUint([]byte("x"), v)), "x"+strconv.FormatUint(v, 10); got != want {
+			t.Errorf("appendUint(%d) = %s, want %s", v, got, want)
 		}
 	}
 }
