@@ -63,8 +63,8 @@ func hex8(v uint32) uint64 {
 	return x + 0x3030303030303030 + letters*('a'-'0'-10)
 }
 
-// appendUint appends v in decimal, two digits at a time: it is a tenth of
-// the cost of a record's seal field, and strconv.AppendUint was twice that.
+// appendUint appends v in decimal, two digits at a time. Every record's
+// seal field has one, and strconv.AppendUint took twice as long.
 func appendUint(dst []byte, v uint64) []byte {
 	const pairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
 		"40414243444546474849505152535455565758596061626364656667686970717273747576777879" +
