@@ -371,15 +371,13 @@ func (w *Writer) sealNow(now time.Time, kind byte) error {
 // underlying writer. After Close, State returns what a writer continuing
 // the log in another file needs.
 func (w *Writer) Close() error {
-	if w.stop != nil {
-		w.mu.Lock()
-		stop := w.stop
-		w.stop = nil
-		w.mu.Unlock()
-		if stop != nil {
-			close(stop)
-			<-w.done
-		}
+	w.mu.Lock()
+	stop := w.stop
+	w.stop = nil
+	w.mu.Unlock()
+	if stop != nil {
+		close(stop)
+		<-w.done
 	}
 	now := w.now()
 	w.mu.Lock()
