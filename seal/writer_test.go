@@ -512,3 +512,22 @@ func TestRotatedFiles(t *testing.T) {
 		})
 	}
 }
+
+func TestConcurrentClose(t *testing.T) {
+	var buf syncBuffer
+	w := seal.NewWriter(&buf, testKey, &seal.Options{Epoch: time.Millisecond})
+	fmt.Fprintln(w, "a line")
+	var wg sync.WaitGroup
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.Close()
+		}()
+	}
+	wg.Wait()
+	r, err := seal.Verify(testKey, &seal.VerifyOptions{Grace: time.Second}, bytes.NewReader(buf.Bytes()))
+	if err != nil || !r.OK() || !r.Closed {
+		t.Errorf("Verify: closed %v, problems %v, error %v; want a closed log and none", r.Closed, r.Problems, err)
+	}
+}
