@@ -1025,135 +1025,189 @@ func (w *walker) resolve(rv reflect.Value, depth int) slog.Value {
 }
 
 // walk returns the redacted form of rv and what it found; the Value is
-// meaningful only with the changed flag.
+// meaningful only with the changed flag. It tries, in the order in which
+// the handler would decide how to write rv: the types known by type, then
+// the methods the handler would call, then the contents.
 func (w *walker) walk(rv reflect.Value, depth int, at walkAt) (slog.Value, walkFlags) {
 	if !rv.IsValid() {
 		return slog.Value{}, 0
 	}
-	t := rv.Type()
-	ti := w.rd.info(t)
-	nilable := false
-	switch t.Kind() {
+	ti := w.rd.info(rv.Type())
+	if ti.special != notSpecial {
+		if v, fl, done := w.byType(rv, ti.special, depth, at); done {
+			return v, fl
+		}
+	}
+	if v, fl, done := w.byMethods(rv, ti, depth, at); done {
+		return v, fl
+	}
+	return w.contents(rv, depth, at)
+}
+
+// isNil reports whether rv is a nil pointer, interface, map or slice: the
+// kinds that handlers write as null or <nil> without looking further.
+// Channels and funcs are not among them, as before.
+func isNil(rv reflect.Value) bool {
+	switch rv.Kind() {
 	case reflect.Pointer, reflect.Interface, reflect.Map, reflect.Slice:
-		nilable = true
+		return rv.IsNil()
 	}
-	switch ti.special {
+	return false
+}
+
+// byType deals with the types whose handling the walk knows from the type
+// alone, because their methods or contents say nothing reliable about
+// what is written. done is false for a URL or error that is to be walked
+// as any other value.
+func (w *walker) byType(rv reflect.Value, sp special, depth int, at walkAt) (v slog.Value, fl walkFlags, done bool) {
+	switch sp {
 	case isSecret:
-		return slog.StringValue(w.rd.redact(rv.String())), walkChanged
-	case isInert:
-		return slog.Value{}, 0
+		return slog.StringValue(w.rd.redact(rv.String())), walkChanged, true
 	case isSlog:
-		// slog resolves and writes these itself, raw: redact them as slog
-		// values.
-		if !rv.CanInterface() {
-			return slog.Value{}, 0
-		}
-		v, ok := rv.Interface().(slog.Value)
-		if !ok {
-			v = slog.GroupValue(rv.Interface().(slog.Attr))
-		}
-		r, ch := w.rd.value(v, false, depth+1)
-		if ch {
-			return r, walkChanged
-		}
-		return slog.Value{}, 0
+		v, fl = w.slogValue(rv, depth)
+		return v, fl, true
 	case isReflectValue:
-		// fmt prints what a reflect.Value holds.
-		if !rv.CanInterface() {
-			return slog.Value{}, 0
-		}
-		held := rv.Interface().(reflect.Value)
-		if held.IsValid() && !held.CanInterface() {
-			// Reached through an unexported field: not printable by
-			// its methods, but its contents are, so walk them.
-			return w.walk(held, depth+1, walkFields)
-		}
-		return w.walk(held, depth+1, at)
+		v, fl = w.reflectValue(rv, depth, at)
+		return v, fl, true
 	case isRawJSON:
-		if rv.IsNil() {
-			return slog.Value{}, 0
-		}
-		return w.rawJSON(rv, depth)
+		v, fl = w.rawJSON(rv, depth)
+		return v, fl, true
 	case isCookie:
-		if nilable && rv.IsNil() {
-			return slog.Value{}, 0
+		if isNil(rv) {
+			return slog.Value{}, 0, true
 		}
-		c := rv
-		if t.Kind() == reflect.Pointer {
-			c = rv.Elem()
-		}
-		return w.cookie(c), walkChanged
+		return w.cookie(reflect.Indirect(rv)), walkChanged, true
 	case isPrivateKey:
-		if nilable && rv.IsNil() {
-			return slog.Value{}, 0
+		if isNil(rv) {
+			return slog.Value{}, 0, true
 		}
-		return slog.StringValue(w.rd.marker), walkChanged
+		return slog.StringValue(w.rd.marker), walkChanged, true
 	case isURL:
-		// Whatever the handler writes, a URL is best logged as its
-		// text, which holds the password, if any: url.URL's String is the
-		// standard library's, pure, so it is called whatever the style.
-		if !(nilable && rv.IsNil()) && rv.CanInterface() {
-			var u *url.URL
-			if t.Kind() == reflect.Pointer {
-				u = rv.Interface().(*url.URL)
-			} else {
-				uv := rv.Interface().(url.URL)
-				u = &uv
-			}
-			if s, ch := w.rd.str(u.String()); ch {
-				return slog.StringValue(s), walkChanged
-			}
-		}
+		return w.urlValue(rv)
 	case isPureError:
-		if w.rd.style != styleJSON || at == walkTop {
-			if rv.CanInterface() {
-				if s, ch := w.rd.str(w.rd.errorOf(rv.Interface().(error))); ch {
-					return slog.StringValue(s), walkChanged
-				}
-			}
-			return slog.Value{}, 0
+		return w.pureError(rv, at)
+	case isInert:
+		return slog.Value{}, 0, true // written as a scalar
+	}
+	return slog.Value{}, 0, false
+}
+
+// slogValue redacts a slog.Value or slog.Attr held in a value: slog
+// resolves and writes these itself, raw, so they are redacted as slog
+// values.
+func (w *walker) slogValue(rv reflect.Value, depth int) (slog.Value, walkFlags) {
+	if !rv.CanInterface() {
+		return slog.Value{}, 0
+	}
+	v, ok := rv.Interface().(slog.Value)
+	if !ok {
+		v = slog.GroupValue(rv.Interface().(slog.Attr))
+	}
+	r, ch := w.rd.value(v, false, depth+1)
+	if ch {
+		return r, walkChanged
+	}
+	return slog.Value{}, 0
+}
+
+// reflectValue walks what a reflect.Value holds, because that is what fmt
+// prints.
+func (w *walker) reflectValue(rv reflect.Value, depth int, at walkAt) (slog.Value, walkFlags) {
+	if !rv.CanInterface() {
+		return slog.Value{}, 0
+	}
+	held := rv.Interface().(reflect.Value)
+	if held.IsValid() && !held.CanInterface() {
+		// Reached through an unexported field: not printable by its
+		// methods, but its contents are, so walk them.
+		return w.walk(held, depth+1, walkFields)
+	}
+	return w.walk(held, depth+1, at)
+}
+
+// urlValue checks a URL as its text, which holds the password, if any:
+// whatever the handler writes, a URL is best logged as that text, and
+// url.URL's String is the standard library's, pure, so it is called
+// whatever the style. done is false when the text is clean, so that the
+// URL is walked as any other value.
+func (w *walker) urlValue(rv reflect.Value) (v slog.Value, fl walkFlags, done bool) {
+	if isNil(rv) || !rv.CanInterface() {
+		return slog.Value{}, 0, false
+	}
+	var u *url.URL
+	if rv.Kind() == reflect.Pointer {
+		u = rv.Interface().(*url.URL)
+	} else {
+		uv := rv.Interface().(url.URL)
+		u = &uv
+	}
+	if s, ch := w.rd.str(u.String()); ch {
+		return slog.StringValue(s), walkChanged, true
+	}
+	return slog.Value{}, 0, false
+}
+
+// pureError checks a standard library error by its message where the
+// handler writes that message; done is false inside a JSON value, where
+// the handler marshals the error's fields instead, so they are walked.
+func (w *walker) pureError(rv reflect.Value, at walkAt) (v slog.Value, fl walkFlags, done bool) {
+	if w.rd.style == styleJSON && at != walkTop {
+		return slog.Value{}, 0, false
+	}
+	if rv.CanInterface() {
+		if s, ch := w.rd.str(w.rd.errorOf(rv.Interface().(error))); ch {
+			return slog.StringValue(s), walkChanged, true
 		}
 	}
+	return slog.Value{}, 0, true
+}
+
+// byMethods deals with a value the handler writes by calling its methods
+// there: the methods are not called during the walk, whose caller calls
+// them once and checks what they return (walkMethods), except for a
+// handler of unknown style, whose possible renderings are all checked
+// here. done is false when the handler would look at the contents.
+func (w *walker) byMethods(rv reflect.Value, ti *typeInfo, depth int, at walkAt) (v slog.Value, fl walkFlags, done bool) {
 	renders := ti.rendersInside
 	if at == walkTop {
 		renders = ti.rendersAtTop
 	}
-	if renders && at != walkFields && rv.CanInterface() {
-		if w.rd.style == styleAny {
-			return w.checkRenderings(rv, depth)
-		}
-		if nilable && rv.IsNil() && (w.rd.style == styleJSON || t.Kind() != reflect.Pointer) {
-			return slog.Value{}, 0 // null, or fmt's <nil>: no method is called
-		}
-		return slog.Value{}, walkMethods
+	if !renders || at == walkFields || !rv.CanInterface() {
+		return slog.Value{}, 0, false
 	}
-	if nilable && rv.IsNil() {
+	if w.rd.style == styleAny {
+		v, fl = w.checkRenderings(rv, depth)
+		return v, fl, true
+	}
+	if isNil(rv) && (w.rd.style == styleJSON || rv.Kind() != reflect.Pointer) {
+		return slog.Value{}, 0, true // null, or fmt's <nil>: no method is called
+	}
+	return slog.Value{}, walkMethods, true
+}
+
+// contents walks what a value holds, by kind, as encoding/json and fmt
+// walk it. Past maxDepth anything but a scalar is written as the marker,
+// so that no depth of nesting can carry a secret past the walk.
+func (w *walker) contents(rv reflect.Value, depth int, at walkAt) (slog.Value, walkFlags) {
+	if isNil(rv) {
 		return slog.Value{}, 0
 	}
-	if t.Kind() == reflect.Interface {
+	if rv.Kind() == reflect.Interface {
 		return w.walk(rv.Elem(), depth, at)
 	}
 	if depth >= maxDepth {
-		if isScalar(t.Kind()) {
+		if isScalar(rv.Kind()) {
 			return slog.Value{}, 0
 		}
 		return slog.StringValue(w.rd.marker), walkChanged
 	}
-	switch t.Kind() {
+	switch rv.Kind() {
 	case reflect.String:
 		if s, ok := w.rd.str(rv.String()); ok {
 			return slog.StringValue(s), walkChanged
 		}
 	case reflect.Pointer:
-		if w.enter(rv.Pointer()) {
-			return slog.StringValue(w.rd.marker), walkChanged // a cycle: never written raw
-		}
-		defer w.leave()
-		next := walkInside
-		if at == walkFields {
-			next = walkFields // the pointer's methods include its target's
-		}
-		return w.walk(rv.Elem(), depth+1, next)
+		return w.pointee(rv, depth, at)
 	case reflect.Struct:
 		return w.structValue(rv, depth)
 	case reflect.Map:
@@ -1163,25 +1217,45 @@ func (w *walker) walk(rv reflect.Value, depth int, at walkAt) (slog.Value, walkF
 		defer w.leave()
 		return w.mapValue(rv, depth)
 	case reflect.Slice, reflect.Array:
-		if t.Elem().Kind() == reflect.Uint8 {
-			if t.Kind() == reflect.Array {
-				return slog.Value{}, 0 // written as numbers by every handler
-			}
-			// Text handlers write byte slices as text.
-			if s, ok := w.rd.str(string(rv.Bytes())); ok {
-				return slog.StringValue(s), walkChanged
-			}
-			return slog.Value{}, 0
-		}
-		if t.Kind() == reflect.Slice && rv.Len() > 0 {
-			if w.enter(rv.Pointer()) {
-				return slog.StringValue(w.rd.marker), walkChanged
-			}
-			defer w.leave()
-		}
-		return w.listValue(rv, depth)
+		return w.sequence(rv, depth)
 	}
 	return slog.Value{}, 0
+}
+
+// pointee walks the target of a non-nil pointer. A pointer already on the
+// path is a cycle, and is written as the marker, never raw.
+func (w *walker) pointee(rv reflect.Value, depth int, at walkAt) (slog.Value, walkFlags) {
+	if w.enter(rv.Pointer()) {
+		return slog.StringValue(w.rd.marker), walkChanged
+	}
+	defer w.leave()
+	next := walkInside
+	if at == walkFields {
+		next = walkFields // the pointer's methods include its target's
+	}
+	return w.walk(rv.Elem(), depth+1, next)
+}
+
+// sequence walks a slice or array. Byte slices are text to every text
+// handler, so they are checked as text; byte arrays are written as
+// numbers by every handler, so they hold nothing to check.
+func (w *walker) sequence(rv reflect.Value, depth int) (slog.Value, walkFlags) {
+	if rv.Type().Elem().Kind() == reflect.Uint8 {
+		if rv.Kind() == reflect.Array {
+			return slog.Value{}, 0
+		}
+		if s, ok := w.rd.str(string(rv.Bytes())); ok {
+			return slog.StringValue(s), walkChanged
+		}
+		return slog.Value{}, 0
+	}
+	if rv.Kind() == reflect.Slice && rv.Len() > 0 {
+		if w.enter(rv.Pointer()) {
+			return slog.StringValue(w.rd.marker), walkChanged
+		}
+		defer w.leave()
+	}
+	return w.listValue(rv, depth)
 }
 
 // checkRenderings checks a value that renders its own text, for a handler
@@ -1241,42 +1315,56 @@ func (w *walker) secretValue(rv reflect.Value) slog.Value {
 	for (rv.Kind() == reflect.Pointer || rv.Kind() == reflect.Interface) && !rv.IsNil() {
 		rv = rv.Elem()
 	}
+	if s, ok := secretText(rv); ok {
+		return slog.StringValue(rd.redact(s))
+	}
+	if (rv.Kind() == reflect.Slice || rv.Kind() == reflect.Array) && rv.Type().Elem().Kind() == reflect.String {
+		out := make([]string, rv.Len())
+		for i := range out {
+			out[i] = rd.redact(rv.Index(i).String())
+		}
+		return slog.AnyValue(out)
+	}
+	return slog.StringValue(rd.marker)
+}
+
+// secretText returns the text a pseudonym of rv is made from: the text
+// [Pseudonym] documents, so that a reader can compute it from the value.
+// ok is false for values that have no such text and are written as the
+// marker.
+func secretText(rv reflect.Value) (s string, ok bool) {
 	switch rv.Kind() {
 	case reflect.String:
-		return slog.StringValue(rd.redact(rv.String()))
+		return rv.String(), true
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		if rv.Type() == reflect.TypeOf(time.Duration(0)) {
-			return slog.StringValue(rd.redact(time.Duration(rv.Int()).String()))
+			return time.Duration(rv.Int()).String(), true
 		}
-		return slog.StringValue(rd.redact(strconv.FormatInt(rv.Int(), 10)))
+		return strconv.FormatInt(rv.Int(), 10), true
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return slog.StringValue(rd.redact(strconv.FormatUint(rv.Uint(), 10)))
+		return strconv.FormatUint(rv.Uint(), 10), true
 	case reflect.Float32, reflect.Float64:
-		return slog.StringValue(rd.redact(strconv.FormatFloat(rv.Float(), 'g', -1, rv.Type().Bits())))
+		return strconv.FormatFloat(rv.Float(), 'g', -1, rv.Type().Bits()), true
 	case reflect.Bool:
-		return slog.StringValue(rd.redact(strconv.FormatBool(rv.Bool())))
-	case reflect.Slice, reflect.Array:
-		if rv.Type().Elem().Kind() == reflect.Uint8 && rv.Kind() == reflect.Slice {
-			return slog.StringValue(rd.redact(string(rv.Bytes())))
-		}
-		if rv.Type().Elem().Kind() == reflect.String {
-			out := make([]string, rv.Len())
-			for i := range out {
-				out[i] = rd.redact(rv.Index(i).String())
-			}
-			return slog.AnyValue(out)
+		return strconv.FormatBool(rv.Bool()), true
+	case reflect.Slice:
+		if rv.Type().Elem().Kind() == reflect.Uint8 {
+			return string(rv.Bytes()), true
 		}
 	case reflect.Struct:
 		if rv.Type() == reflect.TypeOf(time.Time{}) && rv.CanInterface() {
-			return slog.StringValue(rd.redact(rv.Interface().(time.Time).String()))
+			return rv.Interface().(time.Time).String(), true
 		}
 	}
-	return slog.StringValue(rd.marker)
+	return "", false
 }
 
 // rawJSON redacts a json.RawMessage as the document it holds, so that the
 // key rule reaches its fields; one that does not parse is scanned as text.
 func (w *walker) rawJSON(rv reflect.Value, depth int) (slog.Value, walkFlags) {
+	if rv.IsNil() {
+		return slog.Value{}, 0
+	}
 	v, ch := w.rd.document(rv.Bytes(), depth)
 	if ch {
 		return v, walkChanged
