@@ -197,14 +197,14 @@ func (rd *redactor) attr(a slog.Attr, inSecret bool) (slog.Attr, bool) {
 	return slog.Attr{Key: key, Value: v}, true
 }
 
+// value returns v redacted, and whether it changed. secret means v is
+// under a secret key. Strings, the most common value, are settled here
+// without a further call.
 func (rd *redactor) value(v slog.Value, secret bool, depth int) (slog.Value, bool) {
 	switch v.Kind() {
 	case slog.KindString:
 		if secret {
-			if len(rd.pseudonymKey) == 0 {
-				return slog.StringValue(rd.marker), true
-			}
-			return slog.StringValue(rd.redact(v.String())), true
+			return rd.secretScalar(v), true
 		}
 		if s, ok := rd.str(v.String()); ok {
 			return slog.StringValue(s), true
@@ -213,42 +213,64 @@ func (rd *redactor) value(v slog.Value, secret bool, depth int) (slog.Value, boo
 	case slog.KindGroup:
 		return rd.group(v, secret, depth)
 	case slog.KindLogValuer:
-		if s, ok := v.LogValuer().(Secret); ok {
-			return slog.StringValue(rd.redact(string(s))), true
-		}
-		if depth >= maxDepth {
-			return slog.StringValue(rd.marker), true
-		}
-		r, _ := rd.value(v.Resolve(), secret, depth+1)
-		return checkedValue(r), true
+		return rd.logValuer(v, secret, depth)
 	case slog.KindAny:
-		if name, ok := v.Any().(eventName); ok {
-			// Not where a Handler takes it for the record's event (those
-			// are taken out before redaction): a string like any other.
-			if r, changed := rd.value(slog.StringValue(string(name)), secret, depth); changed {
-				return r, true
-			}
-			return v, false
-		}
-		if secret {
-			if v.Any() != nil {
-				w := walker{rd: rd}
-				return w.secretValue(reflect.ValueOf(v.Any())), true
-			}
-			return v, false
-		}
-		return rd.anyValue(v, depth)
+		return rd.kindAny(v, secret, depth)
 	default:
 		// Numbers, bools, times and durations hold no text to mask, but
 		// under a secret key they are still the secret.
 		if secret {
-			if len(rd.pseudonymKey) == 0 {
-				return slog.StringValue(rd.marker), true
-			}
-			return slog.StringValue(rd.redact(v.String())), true
+			return rd.secretScalar(v), true
 		}
 		return v, false
 	}
+}
+
+// secretScalar is what is written for a string, number, bool, time or
+// duration under a secret key: the marker, or the pseudonym of the text
+// [Pseudonym] documents for it, so that a reader can search for it.
+func (rd *redactor) secretScalar(v slog.Value) slog.Value {
+	if len(rd.pseudonymKey) == 0 {
+		return slog.StringValue(rd.marker)
+	}
+	return slog.StringValue(rd.redact(v.String()))
+}
+
+// logValuer resolves v so that its raw value cannot slip past, and marks
+// the result checked so that the handler does not resolve it again. A
+// Secret is redacted without being resolved: its LogValue is the fixed
+// marker, not the pseudonym. Resolution stops at maxDepth, because a
+// LogValuer may return itself.
+func (rd *redactor) logValuer(v slog.Value, secret bool, depth int) (slog.Value, bool) {
+	if s, ok := v.LogValuer().(Secret); ok {
+		return slog.StringValue(rd.redact(string(s))), true
+	}
+	if depth >= maxDepth {
+		return slog.StringValue(rd.marker), true
+	}
+	r, _ := rd.value(v.Resolve(), secret, depth+1)
+	return checkedValue(r), true
+}
+
+// kindAny redacts the value of slog.Any. Under a secret key the whole
+// value is the secret, whatever it holds, so it is not walked.
+func (rd *redactor) kindAny(v slog.Value, secret bool, depth int) (slog.Value, bool) {
+	if name, ok := v.Any().(eventName); ok {
+		// Not where a Handler takes it for the record's event (those
+		// are taken out before redaction): a string like any other.
+		if r, changed := rd.value(slog.StringValue(string(name)), secret, depth); changed {
+			return r, true
+		}
+		return v, false
+	}
+	if secret {
+		if v.Any() != nil {
+			w := walker{rd: rd}
+			return w.secretValue(reflect.ValueOf(v.Any())), true
+		}
+		return v, false
+	}
+	return rd.anyValue(v, depth)
 }
 
 // group redacts the attributes of a group value, keeping its keys. It
@@ -359,35 +381,50 @@ func (rd *redactor) anyValue(v slog.Value, depth int) (slog.Value, bool) {
 	if depth >= maxDepth {
 		return slog.StringValue(rd.marker), true
 	}
-	// The two map types applications log most are checked without
-	// reflection; only one holding a secret, or more than plain values,
-	// goes through the walker.
-	switch x := v.Any().(type) {
-	case map[string]string:
-		for k, s := range x {
-			if rd.dirtyKey(k) || rd.dirtyString(s) {
-				return rd.walkAny(v, depth)
-			}
-		}
-		return v, false
-	case map[string]any:
-		for k, e := range x {
-			if rd.dirtyKey(k) && e != nil {
-				return rd.walkAny(v, depth)
-			}
-			switch e := e.(type) {
-			case nil, bool, int, int64, float64, json.Number:
-			case string:
-				if rd.dirtyString(e) {
-					return rd.walkAny(v, depth)
-				}
-			default:
-				return rd.walkAny(v, depth)
-			}
-		}
+	if rd.cleanMap(v.Any()) {
 		return v, false
 	}
 	return rd.walkAny(v, depth)
+}
+
+// cleanMap reports whether x is one of the two map types applications log
+// most, holding only plain values and no secret: those are settled without
+// reflection, and only one holding a secret, or more than plain values,
+// goes through the walker.
+func (rd *redactor) cleanMap(x any) bool {
+	switch x := x.(type) {
+	case map[string]string:
+		for k, s := range x {
+			if rd.dirtyKey(k) || rd.dirtyString(s) {
+				return false
+			}
+		}
+		return true
+	case map[string]any:
+		for k, e := range x {
+			if !rd.cleanEntry(k, e) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// cleanEntry reports whether an entry of a map[string]any is written as is:
+// a plain value without a secret shape, not under a secret key (a nil
+// value is written as null whatever its key).
+func (rd *redactor) cleanEntry(k string, e any) bool {
+	if rd.dirtyKey(k) && e != nil {
+		return false
+	}
+	switch e := e.(type) {
+	case nil, bool, int, int64, float64, json.Number:
+		return true
+	case string:
+		return !rd.dirtyString(e)
+	}
+	return false
 }
 
 func (rd *redactor) walkAny(v slog.Value, depth int) (slog.Value, bool) {
