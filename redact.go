@@ -829,52 +829,105 @@ func implements(t, it reflect.Type) bool {
 	return t.Implements(it) || t.Kind() != reflect.Pointer && t.Kind() != reflect.Interface && reflect.PointerTo(t).Implements(it)
 }
 
+// info returns what the walk needs of t, computed once per type and
+// redactor, because the walk runs for every non-scalar value logged.
 func (rd *redactor) info(t reflect.Type) *typeInfo {
 	if ti, ok := rd.types.Load(t); ok {
 		return ti.(*typeInfo)
 	}
-	ti := &typeInfo{}
-	switch {
-	case t == secretType:
-		ti.special = isSecret
-	case inert[t]:
-		ti.special = isInert
-	case t == slogValueType || t == slogAttrType:
-		ti.special = isSlog
-	case t == reflectValType:
-		ti.special = isReflectValue
-	case t == rawJSONType:
-		ti.special = isRawJSON
-	case t == cookieType || t.Kind() == reflect.Pointer && t.Elem() == cookieType:
-		ti.special = isCookie
-	case implements(t, privateKeyIface):
-		ti.special = isPrivateKey
-	case pureErrors[t]:
-		ti.special = isPureError
-	case t == urlType || t.Kind() == reflect.Pointer && t.Elem() == urlType:
-		ti.special = isURL
-	}
-	fmtCalls := t.Implements(formatterType) || t.Implements(errorType) || t.Implements(stringerType)
-	switch rd.style {
-	case styleJSON:
-		ti.rendersInside = implements(t, jsonType) || implements(t, textType)
-		ti.rendersAtTop = ti.rendersInside || t.Implements(errorType)
-		// Map keys are not addressable: only the key type's own methods.
-		ti.rendersKey = t.Kind() != reflect.String && t.Implements(textType)
-	case styleText:
-		ti.rendersInside = fmtCalls
-		ti.rendersAtTop = fmtCalls || t.Implements(textType)
-		ti.rendersKey = fmtCalls
-	default:
-		ti.rendersInside = fmtCalls || implements(t, jsonType) || implements(t, textType)
-		ti.rendersAtTop = ti.rendersInside
-		ti.rendersKey = fmtCalls || t.Implements(jsonType) || t.Implements(textType)
-	}
+	ti := &typeInfo{special: specialOf(t)}
+	ti.rendersAtTop, ti.rendersInside, ti.rendersKey = rd.renders(t)
 	if t.Kind() == reflect.Struct {
 		ti.fields, ti.hidden = rd.structFields(t)
 	}
 	rd.types.Store(t, ti)
 	return ti
+}
+
+// specialOf returns how the walk knows t by type, if it does: these types
+// are handled by what they are, not by their methods or contents.
+func specialOf(t reflect.Type) special {
+	switch {
+	case t == secretType:
+		return isSecret
+	case inert[t]:
+		return isInert
+	case t == slogValueType || t == slogAttrType:
+		return isSlog
+	case t == reflectValType:
+		return isReflectValue
+	case t == rawJSONType:
+		return isRawJSON
+	case isOrPointsTo(t, cookieType):
+		return isCookie
+	case implements(t, privateKeyIface):
+		return isPrivateKey
+	case pureErrors[t]:
+		return isPureError
+	case isOrPointsTo(t, urlType):
+		return isURL
+	}
+	return notSpecial
+}
+
+// isOrPointsTo reports whether t is target or a pointer to it: the walk
+// writes both the same way.
+func isOrPointsTo(t, target reflect.Type) bool {
+	return t == target || t.Kind() == reflect.Pointer && t.Elem() == target
+}
+
+// renders reports whether the redactor's inner handler calls a method of
+// a value of type t to write it: as an attribute's value (atTop), inside
+// another value (inside), and as a map key (key). Each style calls
+// different methods, and the walk must know which, so that what is
+// written is what was checked.
+func (rd *redactor) renders(t reflect.Type) (atTop, inside, key bool) {
+	fmtCalls := t.Implements(formatterType) || t.Implements(errorType) || t.Implements(stringerType)
+	switch rd.style {
+	case styleJSON:
+		inside = implements(t, jsonType) || implements(t, textType)
+		atTop = inside || t.Implements(errorType)
+		// Map keys are not addressable: only the key type's own methods.
+		key = t.Kind() != reflect.String && t.Implements(textType)
+	case styleText:
+		inside = fmtCalls
+		atTop = fmtCalls || t.Implements(textType)
+		key = fmtCalls
+	default:
+		inside = fmtCalls || implements(t, jsonType) || implements(t, textType)
+		atTop = inside
+		key = fmtCalls || t.Implements(jsonType) || t.Implements(textType)
+	}
+	return atTop, inside, key
+}
+
+// fieldCandidate is a field that encoding/json may write, before the
+// conflicts between fields of one name are settled.
+type fieldCandidate struct {
+	structField
+	depth  int  // of embedding: the shallower field wins
+	tagged bool // named by a json tag: wins over an untagged one
+}
+
+// embedLevel is a struct whose fields are promoted into the struct being
+// listed, found by encoding/json's breadth-first walk.
+type embedLevel struct {
+	t      reflect.Type
+	index  []int
+	secret bool
+	twice  bool // embedded twice at this depth: its fields annihilate
+}
+
+// fieldScan is the state of one structFields call, kept together so that
+// each step of encoding/json's walk over embedded structs is one method.
+type fieldScan struct {
+	rd      *redactor
+	cands   []fieldCandidate
+	hidden  []structField
+	visited map[reflect.Type]bool
+	depth   int
+	next    []embedLevel         // the structs to scan at depth+1
+	seen    map[reflect.Type]int // their indexes in next, by type
 }
 
 // structFields lists the fields of struct type t that encoding/json writes,
@@ -884,85 +937,115 @@ func (rd *redactor) info(t reflect.Type) *typeInfo {
 // write but fmt prints (unexported, json:"-", lost conflicts) are hidden,
 // checked but never written.
 func (rd *redactor) structFields(t reflect.Type) (fields, hidden []structField) {
-	type candidate struct {
-		structField
-		depth  int
-		tagged bool
-	}
-	type level struct {
-		t      reflect.Type
-		index  []int
-		secret bool
-		twice  bool // embedded twice at this depth: its fields annihilate
-	}
-	var cands []candidate
-	visited := map[reflect.Type]bool{}
-	current := []level{{t: t}}
-	for depth := 0; len(current) > 0; depth++ {
-		var next []level
-		seen := map[reflect.Type]int{}
+	s := fieldScan{rd: rd, visited: map[reflect.Type]bool{}}
+	s.scan(t)
+	slices.SortStableFunc(s.cands, compareCandidates)
+	fields, hidden = dominantFields(s.cands, s.hidden)
+	slices.SortFunc(fields, func(a, b structField) int { return slices.Compare(a.index, b.index) })
+	return fields, hidden
+}
+
+// scan visits t and the structs embedded in it breadth first, as
+// encoding/json does, because the depth of a field decides which of two
+// with one name is written. A struct already visited is not scanned again:
+// its fields at the shallower depth win.
+func (s *fieldScan) scan(t reflect.Type) {
+	current := []embedLevel{{t: t}}
+	for s.depth = 0; len(current) > 0; s.depth++ {
+		s.next, s.seen = nil, map[reflect.Type]int{}
 		for _, l := range current {
-			if visited[l.t] {
+			if s.visited[l.t] {
 				continue
 			}
-			visited[l.t] = true
+			s.visited[l.t] = true
 			for i := 0; i < l.t.NumField(); i++ {
-				sf := l.t.Field(i)
-				index := append(l.index[:len(l.index):len(l.index)], i)
-				secret := l.secret || rd.secretKey(sf.Name)
-				ft := sf.Type
-				if sf.Anonymous && ft.Kind() == reflect.Pointer {
-					ft = ft.Elem()
-				}
-				tag := sf.Tag.Get("json")
-				name, opts, _ := strings.Cut(tag, ",")
-				if tag != "-" && name != "" {
-					secret = secret || rd.secretKey(name)
-				}
-				if tag == "-" || !sf.IsExported() && !(sf.Anonymous && ft.Kind() == reflect.Struct) {
-					hidden = append(hidden, structField{index: index, secret: secret})
-					continue
-				}
-				if !validTagName(name) {
-					name = ""
-				}
-				if name == "" && sf.Anonymous && ft.Kind() == reflect.Struct {
-					if n, ok := seen[ft]; ok {
-						next[n].twice = true
-						continue
-					}
-					seen[ft] = len(next)
-					next = append(next, level{t: ft, index: index, secret: secret})
-					continue
-				}
-				f := candidate{structField: structField{index: index, name: name, secret: secret,
-					omitEmpty: hasOption(opts, "omitempty"), omitZero: hasOption(opts, "omitzero")}, depth: depth, tagged: name != ""}
-				if f.name == "" {
-					f.name = sf.Name
-				}
-				cands = append(cands, f)
-				if l.twice {
-					cands = append(cands, f)
-				}
+				s.field(l, l.t.Field(i), append(l.index[:len(l.index):len(l.index)], i))
 			}
 		}
-		current = next
+		current = s.next
 	}
-	slices.SortStableFunc(cands, func(a, b candidate) int {
-		if c := strings.Compare(a.name, b.name); c != 0 {
-			return c
+}
+
+// field sorts one field of an embedded level: hidden when encoding/json
+// skips it, to scan next when it is an embedded struct without a name, a
+// candidate otherwise. Its value is secret when its Go name, its json name
+// or the name of a struct embedding it is a secret key.
+func (s *fieldScan) field(l embedLevel, sf reflect.StructField, index []int) {
+	secret := l.secret || s.rd.secretKey(sf.Name)
+	ft := sf.Type
+	if sf.Anonymous && ft.Kind() == reflect.Pointer {
+		ft = ft.Elem()
+	}
+	embedsStruct := sf.Anonymous && ft.Kind() == reflect.Struct
+	tag := sf.Tag.Get("json")
+	name, opts, _ := strings.Cut(tag, ",")
+	if tag != "-" && name != "" {
+		secret = secret || s.rd.secretKey(name)
+	}
+	if tag == "-" || !sf.IsExported() && !embedsStruct {
+		s.hidden = append(s.hidden, structField{index: index, secret: secret})
+		return
+	}
+	if !validTagName(name) {
+		name = ""
+	}
+	if name == "" && embedsStruct {
+		s.embed(embedLevel{t: ft, index: index, secret: secret})
+		return
+	}
+	s.candidate(l, structField{index: index, name: name, secret: secret,
+		omitEmpty: hasOption(opts, "omitempty"), omitZero: hasOption(opts, "omitzero")}, sf.Name)
+}
+
+// candidate adds f, named by its json tag if it has one, else by its Go
+// name. A field of a struct embedded twice at one depth is added twice, so
+// that it loses to its twin when conflicts are settled.
+func (s *fieldScan) candidate(l embedLevel, f structField, goName string) {
+	c := fieldCandidate{structField: f, depth: s.depth, tagged: f.name != ""}
+	if c.name == "" {
+		c.name = goName
+	}
+	s.cands = append(s.cands, c)
+	if l.twice {
+		s.cands = append(s.cands, c)
+	}
+}
+
+// embed queues an embedded struct for the next depth. One embedded twice
+// at a depth is queued once and marked, because encoding/json writes none
+// of its fields: each conflicts with its twin.
+func (s *fieldScan) embed(l embedLevel) {
+	if n, ok := s.seen[l.t]; ok {
+		s.next[n].twice = true
+		return
+	}
+	s.seen[l.t] = len(s.next)
+	s.next = append(s.next, l)
+}
+
+// compareCandidates orders candidates by name, then dominance: shallower
+// first, then tagged first, so that the first of each name is the only
+// one that can win.
+func compareCandidates(a, b fieldCandidate) int {
+	if c := strings.Compare(a.name, b.name); c != 0 {
+		return c
+	}
+	if a.depth != b.depth {
+		return a.depth - b.depth
+	}
+	if a.tagged != b.tagged {
+		if a.tagged {
+			return -1
 		}
-		if a.depth != b.depth {
-			return a.depth - b.depth
-		}
-		if a.tagged != b.tagged {
-			if a.tagged {
-				return -1
-			}
-			return 1
-		}
-		return 0
-	})
+		return 1
+	}
+	return 0
+}
+
+// dominantFields settles each name among the sorted candidates: the first
+// is written if it dominates the second, and every other is hidden, since
+// fmt still prints it.
+func dominantFields(cands []fieldCandidate, hidden []structField) (fields, _ []structField) {
 	for i := 0; i < len(cands); {
 		j := i + 1
 		for j < len(cands) && cands[j].name == cands[i].name {
@@ -980,7 +1063,6 @@ func (rd *redactor) structFields(t reflect.Type) (fields, hidden []structField) 
 		}
 		i = j
 	}
-	slices.SortFunc(fields, func(a, b structField) int { return slices.Compare(a.index, b.index) })
 	return fields, hidden
 }
 
