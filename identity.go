@@ -1064,6 +1064,10 @@ type middleware struct {
 	c    *httpConfig
 }
 
+// ServeHTTP binds the request to its context, writes the start event if
+// asked, and calls next, writing the end event however next returns. The
+// start event is written here, not in a step of its own, because write
+// records its caller as the event's source, and that source is ServeHTTP.
 func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r == nil {
 		m.next.ServeHTTP(w, r)
@@ -1071,44 +1075,9 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	start := time.Now()
 	c := m.c
-	p := peerOf(r, c.trusted)
 	parent := r.Context()
-	b := bindingFrom(parent).clone()
+	b := m.bind(r, bindingFrom(parent).clone())
 	req := b.req
-	nested := req != nil
-	if !nested {
-		req = &request{id: c.requestID(r, p)}
-		b.req = req
-		attrs := make([]slog.Attr, len(b.attrs), len(b.attrs)+5)
-		copy(attrs, b.attrs)
-		path := ""
-		if r.URL != nil {
-			path = r.URL.Path
-		}
-		attrs = setAttr(attrs, slog.String(c.f.RequestID, req.id))
-		attrs = setAttr(attrs, slog.String(c.f.Method, r.Method))
-		attrs = setAttr(attrs, slog.String(c.f.Path, path))
-		attrs = setAttr(attrs, slog.String(c.f.ClientAddress, clientAddr(r, p, c.trusted)))
-		if ua := userAgent(r.Header); ua != "" {
-			attrs = setAttr(attrs, slog.String(c.f.UserAgent, ua))
-		}
-		b.attrs = attrs
-	}
-
-	var auth Identity
-	if c.authenticated != nil {
-		if id, ok := c.callAuthenticated(r, req); ok {
-			auth = id.clone() // the application's slices stay its own
-		}
-	} else if b.hasID {
-		auth = b.identity
-	}
-	if id := c.resolve(r, p, auth, req); !id.IsZero() {
-		b.identity, b.hasID, b.idValue = id, true, id.LogValue()
-		if nested {
-			req.bindIdentity(id, b.idValue)
-		}
-	}
 	if c.responseHeader != "" {
 		w.Header().Set(c.responseHeader, req.id)
 	}
@@ -1120,11 +1089,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r2 := r.WithContext(ctx)
-	var body *reqbody.Tap
-	if c.logBody != nil && r.Body != nil && r.Body != http.NoBody && c.callLogBody(r, req) {
-		body = reqbody.NewTap(r.Body)
-		r2.Body = body
-	}
+	body := m.tapBody(r, r2, req)
 	if c.logStart {
 		attrs := []slog.Attr{Event(RequestStartEvent)}
 		if a, ok := req.errAttr(); ok {
@@ -1145,6 +1110,80 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	m.next.ServeHTTP(rw.wrap(), r2)
 	returned = true
+}
+
+// bind fills b, a copy of the parent context's binding, for r: a request
+// served by an outer Middleware keeps that request (its id, attributes and
+// events), others start one. Either way the identity is resolved with this
+// Middleware's options, so that an inner one can add what it knows.
+func (m *middleware) bind(r *http.Request, b *binding) *binding {
+	p := peerOf(r, m.c.trusted)
+	nested := b.req != nil
+	if !nested {
+		m.startRequest(b, r, p)
+	}
+	m.bindIdentity(b, r, p, nested)
+	return b
+}
+
+// startRequest gives b a new request and the attributes every record of
+// it carries, replacing any of the same keys bound before the Middleware,
+// which would otherwise contradict them. They are set in a copy: b.attrs
+// is still the parent context's.
+func (m *middleware) startRequest(b *binding, r *http.Request, p peer) {
+	c := m.c
+	req := &request{id: c.requestID(r, p)}
+	b.req = req
+	attrs := make([]slog.Attr, len(b.attrs), len(b.attrs)+5)
+	copy(attrs, b.attrs)
+	path := ""
+	if r.URL != nil {
+		path = r.URL.Path
+	}
+	attrs = setAttr(attrs, slog.String(c.f.RequestID, req.id))
+	attrs = setAttr(attrs, slog.String(c.f.Method, r.Method))
+	attrs = setAttr(attrs, slog.String(c.f.Path, path))
+	attrs = setAttr(attrs, slog.String(c.f.ClientAddress, clientAddr(r, p, c.trusted)))
+	if ua := userAgent(r.Header); ua != "" {
+		attrs = setAttr(attrs, slog.String(c.f.UserAgent, ua))
+	}
+	b.attrs = attrs
+}
+
+// bindIdentity resolves the identity of r and binds it to b. With an
+// Authenticated hook the hook decides, else an identity bound before the
+// Middleware is the starting point. A nested Middleware also binds it to
+// the shared request, so that the outer end event names it.
+func (m *middleware) bindIdentity(b *binding, r *http.Request, p peer, nested bool) {
+	c := m.c
+	req := b.req
+	var auth Identity
+	if c.authenticated != nil {
+		if id, ok := c.callAuthenticated(r, req); ok {
+			auth = id.clone() // the application's slices stay its own
+		}
+	} else if b.hasID {
+		auth = b.identity
+	}
+	if id := c.resolve(r, p, auth, req); !id.IsZero() {
+		b.identity, b.hasID, b.idValue = id, true, id.LogValue()
+		if nested {
+			req.bindIdentity(id, b.idValue)
+		}
+	}
+}
+
+// tapBody puts a tap on the body of r2, r's copy that next reads, when
+// LogBody asks for it, so that the end event can report what next read
+// without reading the body ahead of it. It returns nil otherwise.
+func (m *middleware) tapBody(r, r2 *http.Request, req *request) *reqbody.Tap {
+	c := m.c
+	if c.logBody == nil || r.Body == nil || r.Body == http.NoBody || !c.callLogBody(r, req) {
+		return nil
+	}
+	body := reqbody.NewTap(r.Body)
+	r2.Body = body
+	return body
 }
 
 // write writes one event of the request through the Logger's handler, as

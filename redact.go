@@ -197,14 +197,14 @@ func (rd *redactor) attr(a slog.Attr, inSecret bool) (slog.Attr, bool) {
 	return slog.Attr{Key: key, Value: v}, true
 }
 
+// value returns v redacted, and whether it changed. secret means v is
+// under a secret key. Strings, the most common value, are settled here
+// without a further call.
 func (rd *redactor) value(v slog.Value, secret bool, depth int) (slog.Value, bool) {
 	switch v.Kind() {
 	case slog.KindString:
 		if secret {
-			if len(rd.pseudonymKey) == 0 {
-				return slog.StringValue(rd.marker), true
-			}
-			return slog.StringValue(rd.redact(v.String())), true
+			return rd.secretScalar(v), true
 		}
 		if s, ok := rd.str(v.String()); ok {
 			return slog.StringValue(s), true
@@ -213,42 +213,64 @@ func (rd *redactor) value(v slog.Value, secret bool, depth int) (slog.Value, boo
 	case slog.KindGroup:
 		return rd.group(v, secret, depth)
 	case slog.KindLogValuer:
-		if s, ok := v.LogValuer().(Secret); ok {
-			return slog.StringValue(rd.redact(string(s))), true
-		}
-		if depth >= maxDepth {
-			return slog.StringValue(rd.marker), true
-		}
-		r, _ := rd.value(v.Resolve(), secret, depth+1)
-		return checkedValue(r), true
+		return rd.logValuer(v, secret, depth)
 	case slog.KindAny:
-		if name, ok := v.Any().(eventName); ok {
-			// Not where a Handler takes it for the record's event (those
-			// are taken out before redaction): a string like any other.
-			if r, changed := rd.value(slog.StringValue(string(name)), secret, depth); changed {
-				return r, true
-			}
-			return v, false
-		}
-		if secret {
-			if v.Any() != nil {
-				w := walker{rd: rd}
-				return w.secretValue(reflect.ValueOf(v.Any())), true
-			}
-			return v, false
-		}
-		return rd.anyValue(v, depth)
+		return rd.kindAny(v, secret, depth)
 	default:
 		// Numbers, bools, times and durations hold no text to mask, but
 		// under a secret key they are still the secret.
 		if secret {
-			if len(rd.pseudonymKey) == 0 {
-				return slog.StringValue(rd.marker), true
-			}
-			return slog.StringValue(rd.redact(v.String())), true
+			return rd.secretScalar(v), true
 		}
 		return v, false
 	}
+}
+
+// secretScalar is what is written for a string, number, bool, time or
+// duration under a secret key: the marker, or the pseudonym of the text
+// [Pseudonym] documents for it, so that a reader can search for it.
+func (rd *redactor) secretScalar(v slog.Value) slog.Value {
+	if len(rd.pseudonymKey) == 0 {
+		return slog.StringValue(rd.marker)
+	}
+	return slog.StringValue(rd.redact(v.String()))
+}
+
+// logValuer resolves v so that its raw value cannot slip past, and marks
+// the result checked so that the handler does not resolve it again. A
+// Secret is redacted without being resolved: its LogValue is the fixed
+// marker, not the pseudonym. Resolution stops at maxDepth, because a
+// LogValuer may return itself.
+func (rd *redactor) logValuer(v slog.Value, secret bool, depth int) (slog.Value, bool) {
+	if s, ok := v.LogValuer().(Secret); ok {
+		return slog.StringValue(rd.redact(string(s))), true
+	}
+	if depth >= maxDepth {
+		return slog.StringValue(rd.marker), true
+	}
+	r, _ := rd.value(v.Resolve(), secret, depth+1)
+	return checkedValue(r), true
+}
+
+// kindAny redacts the value of slog.Any. Under a secret key the whole
+// value is the secret, whatever it holds, so it is not walked.
+func (rd *redactor) kindAny(v slog.Value, secret bool, depth int) (slog.Value, bool) {
+	if name, ok := v.Any().(eventName); ok {
+		// Not where a Handler takes it for the record's event (those
+		// are taken out before redaction): a string like any other.
+		if r, changed := rd.value(slog.StringValue(string(name)), secret, depth); changed {
+			return r, true
+		}
+		return v, false
+	}
+	if secret {
+		if v.Any() != nil {
+			w := walker{rd: rd}
+			return w.secretValue(reflect.ValueOf(v.Any())), true
+		}
+		return v, false
+	}
+	return rd.anyValue(v, depth)
 }
 
 // group redacts the attributes of a group value, keeping its keys. It
@@ -359,35 +381,50 @@ func (rd *redactor) anyValue(v slog.Value, depth int) (slog.Value, bool) {
 	if depth >= maxDepth {
 		return slog.StringValue(rd.marker), true
 	}
-	// The two map types applications log most are checked without
-	// reflection; only one holding a secret, or more than plain values,
-	// goes through the walker.
-	switch x := v.Any().(type) {
-	case map[string]string:
-		for k, s := range x {
-			if rd.dirtyKey(k) || rd.dirtyString(s) {
-				return rd.walkAny(v, depth)
-			}
-		}
-		return v, false
-	case map[string]any:
-		for k, e := range x {
-			if rd.dirtyKey(k) && e != nil {
-				return rd.walkAny(v, depth)
-			}
-			switch e := e.(type) {
-			case nil, bool, int, int64, float64, json.Number:
-			case string:
-				if rd.dirtyString(e) {
-					return rd.walkAny(v, depth)
-				}
-			default:
-				return rd.walkAny(v, depth)
-			}
-		}
+	if rd.cleanMap(v.Any()) {
 		return v, false
 	}
 	return rd.walkAny(v, depth)
+}
+
+// cleanMap reports whether x is one of the two map types applications log
+// most, holding only plain values and no secret: those are settled without
+// reflection, and only one holding a secret, or more than plain values,
+// goes through the walker.
+func (rd *redactor) cleanMap(x any) bool {
+	switch x := x.(type) {
+	case map[string]string:
+		for k, s := range x {
+			if rd.dirtyKey(k) || rd.dirtyString(s) {
+				return false
+			}
+		}
+		return true
+	case map[string]any:
+		for k, e := range x {
+			if !rd.cleanEntry(k, e) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// cleanEntry reports whether an entry of a map[string]any is written as is:
+// a plain value without a secret shape, not under a secret key (a nil
+// value is written as null whatever its key).
+func (rd *redactor) cleanEntry(k string, e any) bool {
+	if rd.dirtyKey(k) && e != nil {
+		return false
+	}
+	switch e := e.(type) {
+	case nil, bool, int, int64, float64, json.Number:
+		return true
+	case string:
+		return !rd.dirtyString(e)
+	}
+	return false
 }
 
 func (rd *redactor) walkAny(v slog.Value, depth int) (slog.Value, bool) {
@@ -792,52 +829,105 @@ func implements(t, it reflect.Type) bool {
 	return t.Implements(it) || t.Kind() != reflect.Pointer && t.Kind() != reflect.Interface && reflect.PointerTo(t).Implements(it)
 }
 
+// info returns what the walk needs of t, computed once per type and
+// redactor, because the walk runs for every non-scalar value logged.
 func (rd *redactor) info(t reflect.Type) *typeInfo {
 	if ti, ok := rd.types.Load(t); ok {
 		return ti.(*typeInfo)
 	}
-	ti := &typeInfo{}
-	switch {
-	case t == secretType:
-		ti.special = isSecret
-	case inert[t]:
-		ti.special = isInert
-	case t == slogValueType || t == slogAttrType:
-		ti.special = isSlog
-	case t == reflectValType:
-		ti.special = isReflectValue
-	case t == rawJSONType:
-		ti.special = isRawJSON
-	case t == cookieType || t.Kind() == reflect.Pointer && t.Elem() == cookieType:
-		ti.special = isCookie
-	case implements(t, privateKeyIface):
-		ti.special = isPrivateKey
-	case pureErrors[t]:
-		ti.special = isPureError
-	case t == urlType || t.Kind() == reflect.Pointer && t.Elem() == urlType:
-		ti.special = isURL
-	}
-	fmtCalls := t.Implements(formatterType) || t.Implements(errorType) || t.Implements(stringerType)
-	switch rd.style {
-	case styleJSON:
-		ti.rendersInside = implements(t, jsonType) || implements(t, textType)
-		ti.rendersAtTop = ti.rendersInside || t.Implements(errorType)
-		// Map keys are not addressable: only the key type's own methods.
-		ti.rendersKey = t.Kind() != reflect.String && t.Implements(textType)
-	case styleText:
-		ti.rendersInside = fmtCalls
-		ti.rendersAtTop = fmtCalls || t.Implements(textType)
-		ti.rendersKey = fmtCalls
-	default:
-		ti.rendersInside = fmtCalls || implements(t, jsonType) || implements(t, textType)
-		ti.rendersAtTop = ti.rendersInside
-		ti.rendersKey = fmtCalls || t.Implements(jsonType) || t.Implements(textType)
-	}
+	ti := &typeInfo{special: specialOf(t)}
+	ti.rendersAtTop, ti.rendersInside, ti.rendersKey = rd.renders(t)
 	if t.Kind() == reflect.Struct {
 		ti.fields, ti.hidden = rd.structFields(t)
 	}
 	rd.types.Store(t, ti)
 	return ti
+}
+
+// specialOf returns how the walk knows t by type, if it does: these types
+// are handled by what they are, not by their methods or contents.
+func specialOf(t reflect.Type) special {
+	switch {
+	case t == secretType:
+		return isSecret
+	case inert[t]:
+		return isInert
+	case t == slogValueType || t == slogAttrType:
+		return isSlog
+	case t == reflectValType:
+		return isReflectValue
+	case t == rawJSONType:
+		return isRawJSON
+	case isOrPointsTo(t, cookieType):
+		return isCookie
+	case implements(t, privateKeyIface):
+		return isPrivateKey
+	case pureErrors[t]:
+		return isPureError
+	case isOrPointsTo(t, urlType):
+		return isURL
+	}
+	return notSpecial
+}
+
+// isOrPointsTo reports whether t is target or a pointer to it: the walk
+// writes both the same way.
+func isOrPointsTo(t, target reflect.Type) bool {
+	return t == target || t.Kind() == reflect.Pointer && t.Elem() == target
+}
+
+// renders reports whether the redactor's inner handler calls a method of
+// a value of type t to write it: as an attribute's value (atTop), inside
+// another value (inside), and as a map key (key). Each style calls
+// different methods, and the walk must know which, so that what is
+// written is what was checked.
+func (rd *redactor) renders(t reflect.Type) (atTop, inside, key bool) {
+	fmtCalls := t.Implements(formatterType) || t.Implements(errorType) || t.Implements(stringerType)
+	switch rd.style {
+	case styleJSON:
+		inside = implements(t, jsonType) || implements(t, textType)
+		atTop = inside || t.Implements(errorType)
+		// Map keys are not addressable: only the key type's own methods.
+		key = t.Kind() != reflect.String && t.Implements(textType)
+	case styleText:
+		inside = fmtCalls
+		atTop = fmtCalls || t.Implements(textType)
+		key = fmtCalls
+	default:
+		inside = fmtCalls || implements(t, jsonType) || implements(t, textType)
+		atTop = inside
+		key = fmtCalls || t.Implements(jsonType) || t.Implements(textType)
+	}
+	return atTop, inside, key
+}
+
+// fieldCandidate is a field that encoding/json may write, before the
+// conflicts between fields of one name are settled.
+type fieldCandidate struct {
+	structField
+	depth  int  // of embedding: the shallower field wins
+	tagged bool // named by a json tag: wins over an untagged one
+}
+
+// embedLevel is a struct whose fields are promoted into the struct being
+// listed, found by encoding/json's breadth-first walk.
+type embedLevel struct {
+	t      reflect.Type
+	index  []int
+	secret bool
+	twice  bool // embedded twice at this depth: its fields annihilate
+}
+
+// fieldScan is the state of one structFields call, kept together so that
+// each step of encoding/json's walk over embedded structs is one method.
+type fieldScan struct {
+	rd      *redactor
+	cands   []fieldCandidate
+	hidden  []structField
+	visited map[reflect.Type]bool
+	depth   int
+	next    []embedLevel         // the structs to scan at depth+1
+	seen    map[reflect.Type]int // their indexes in next, by type
 }
 
 // structFields lists the fields of struct type t that encoding/json writes,
@@ -847,85 +937,115 @@ func (rd *redactor) info(t reflect.Type) *typeInfo {
 // write but fmt prints (unexported, json:"-", lost conflicts) are hidden,
 // checked but never written.
 func (rd *redactor) structFields(t reflect.Type) (fields, hidden []structField) {
-	type candidate struct {
-		structField
-		depth  int
-		tagged bool
-	}
-	type level struct {
-		t      reflect.Type
-		index  []int
-		secret bool
-		twice  bool // embedded twice at this depth: its fields annihilate
-	}
-	var cands []candidate
-	visited := map[reflect.Type]bool{}
-	current := []level{{t: t}}
-	for depth := 0; len(current) > 0; depth++ {
-		var next []level
-		seen := map[reflect.Type]int{}
+	s := fieldScan{rd: rd, visited: map[reflect.Type]bool{}}
+	s.scan(t)
+	slices.SortStableFunc(s.cands, compareCandidates)
+	fields, hidden = dominantFields(s.cands, s.hidden)
+	slices.SortFunc(fields, func(a, b structField) int { return slices.Compare(a.index, b.index) })
+	return fields, hidden
+}
+
+// scan visits t and the structs embedded in it breadth first, as
+// encoding/json does, because the depth of a field decides which of two
+// with one name is written. A struct already visited is not scanned again:
+// its fields at the shallower depth win.
+func (s *fieldScan) scan(t reflect.Type) {
+	current := []embedLevel{{t: t}}
+	for s.depth = 0; len(current) > 0; s.depth++ {
+		s.next, s.seen = nil, map[reflect.Type]int{}
 		for _, l := range current {
-			if visited[l.t] {
+			if s.visited[l.t] {
 				continue
 			}
-			visited[l.t] = true
+			s.visited[l.t] = true
 			for i := 0; i < l.t.NumField(); i++ {
-				sf := l.t.Field(i)
-				index := append(l.index[:len(l.index):len(l.index)], i)
-				secret := l.secret || rd.secretKey(sf.Name)
-				ft := sf.Type
-				if sf.Anonymous && ft.Kind() == reflect.Pointer {
-					ft = ft.Elem()
-				}
-				tag := sf.Tag.Get("json")
-				name, opts, _ := strings.Cut(tag, ",")
-				if tag != "-" && name != "" {
-					secret = secret || rd.secretKey(name)
-				}
-				if tag == "-" || !sf.IsExported() && !(sf.Anonymous && ft.Kind() == reflect.Struct) {
-					hidden = append(hidden, structField{index: index, secret: secret})
-					continue
-				}
-				if !validTagName(name) {
-					name = ""
-				}
-				if name == "" && sf.Anonymous && ft.Kind() == reflect.Struct {
-					if n, ok := seen[ft]; ok {
-						next[n].twice = true
-						continue
-					}
-					seen[ft] = len(next)
-					next = append(next, level{t: ft, index: index, secret: secret})
-					continue
-				}
-				f := candidate{structField: structField{index: index, name: name, secret: secret,
-					omitEmpty: hasOption(opts, "omitempty"), omitZero: hasOption(opts, "omitzero")}, depth: depth, tagged: name != ""}
-				if f.name == "" {
-					f.name = sf.Name
-				}
-				cands = append(cands, f)
-				if l.twice {
-					cands = append(cands, f)
-				}
+				s.field(l, l.t.Field(i), append(l.index[:len(l.index):len(l.index)], i))
 			}
 		}
-		current = next
+		current = s.next
 	}
-	slices.SortStableFunc(cands, func(a, b candidate) int {
-		if c := strings.Compare(a.name, b.name); c != 0 {
-			return c
+}
+
+// field sorts one field of an embedded level: hidden when encoding/json
+// skips it, to scan next when it is an embedded struct without a name, a
+// candidate otherwise. Its value is secret when its Go name, its json name
+// or the name of a struct embedding it is a secret key.
+func (s *fieldScan) field(l embedLevel, sf reflect.StructField, index []int) {
+	secret := l.secret || s.rd.secretKey(sf.Name)
+	ft := sf.Type
+	if sf.Anonymous && ft.Kind() == reflect.Pointer {
+		ft = ft.Elem()
+	}
+	embedsStruct := sf.Anonymous && ft.Kind() == reflect.Struct
+	tag := sf.Tag.Get("json")
+	name, opts, _ := strings.Cut(tag, ",")
+	if tag != "-" && name != "" {
+		secret = secret || s.rd.secretKey(name)
+	}
+	if tag == "-" || !sf.IsExported() && !embedsStruct {
+		s.hidden = append(s.hidden, structField{index: index, secret: secret})
+		return
+	}
+	if !validTagName(name) {
+		name = ""
+	}
+	if name == "" && embedsStruct {
+		s.embed(embedLevel{t: ft, index: index, secret: secret})
+		return
+	}
+	s.candidate(l, structField{index: index, name: name, secret: secret,
+		omitEmpty: hasOption(opts, "omitempty"), omitZero: hasOption(opts, "omitzero")}, sf.Name)
+}
+
+// candidate adds f, named by its json tag if it has one, else by its Go
+// name. A field of a struct embedded twice at one depth is added twice, so
+// that it loses to its twin when conflicts are settled.
+func (s *fieldScan) candidate(l embedLevel, f structField, goName string) {
+	c := fieldCandidate{structField: f, depth: s.depth, tagged: f.name != ""}
+	if c.name == "" {
+		c.name = goName
+	}
+	s.cands = append(s.cands, c)
+	if l.twice {
+		s.cands = append(s.cands, c)
+	}
+}
+
+// embed queues an embedded struct for the next depth. One embedded twice
+// at a depth is queued once and marked, because encoding/json writes none
+// of its fields: each conflicts with its twin.
+func (s *fieldScan) embed(l embedLevel) {
+	if n, ok := s.seen[l.t]; ok {
+		s.next[n].twice = true
+		return
+	}
+	s.seen[l.t] = len(s.next)
+	s.next = append(s.next, l)
+}
+
+// compareCandidates orders candidates by name, then dominance: shallower
+// first, then tagged first, so that the first of each name is the only
+// one that can win.
+func compareCandidates(a, b fieldCandidate) int {
+	if c := strings.Compare(a.name, b.name); c != 0 {
+		return c
+	}
+	if a.depth != b.depth {
+		return a.depth - b.depth
+	}
+	if a.tagged != b.tagged {
+		if a.tagged {
+			return -1
 		}
-		if a.depth != b.depth {
-			return a.depth - b.depth
-		}
-		if a.tagged != b.tagged {
-			if a.tagged {
-				return -1
-			}
-			return 1
-		}
-		return 0
-	})
+		return 1
+	}
+	return 0
+}
+
+// dominantFields settles each name among the sorted candidates: the first
+// is written if it dominates the second, and every other is hidden, since
+// fmt still prints it.
+func dominantFields(cands []fieldCandidate, hidden []structField) (fields, _ []structField) {
 	for i := 0; i < len(cands); {
 		j := i + 1
 		for j < len(cands) && cands[j].name == cands[i].name {
@@ -943,7 +1063,6 @@ func (rd *redactor) structFields(t reflect.Type) (fields, hidden []structField) 
 		}
 		i = j
 	}
-	slices.SortFunc(fields, func(a, b structField) int { return slices.Compare(a.index, b.index) })
 	return fields, hidden
 }
 
@@ -1025,135 +1144,189 @@ func (w *walker) resolve(rv reflect.Value, depth int) slog.Value {
 }
 
 // walk returns the redacted form of rv and what it found; the Value is
-// meaningful only with the changed flag.
+// meaningful only with the changed flag. It tries, in the order in which
+// the handler would decide how to write rv: the types known by type, then
+// the methods the handler would call, then the contents.
 func (w *walker) walk(rv reflect.Value, depth int, at walkAt) (slog.Value, walkFlags) {
 	if !rv.IsValid() {
 		return slog.Value{}, 0
 	}
-	t := rv.Type()
-	ti := w.rd.info(t)
-	nilable := false
-	switch t.Kind() {
+	ti := w.rd.info(rv.Type())
+	if ti.special != notSpecial {
+		if v, fl, done := w.byType(rv, ti.special, depth, at); done {
+			return v, fl
+		}
+	}
+	if v, fl, done := w.byMethods(rv, ti, depth, at); done {
+		return v, fl
+	}
+	return w.contents(rv, depth, at)
+}
+
+// isNil reports whether rv is a nil pointer, interface, map or slice: the
+// kinds that handlers write as null or <nil> without looking further.
+// Channels and funcs are not among them, as before.
+func isNil(rv reflect.Value) bool {
+	switch rv.Kind() {
 	case reflect.Pointer, reflect.Interface, reflect.Map, reflect.Slice:
-		nilable = true
+		return rv.IsNil()
 	}
-	switch ti.special {
+	return false
+}
+
+// byType deals with the types whose handling the walk knows from the type
+// alone, because their methods or contents say nothing reliable about
+// what is written. done is false for a URL or error that is to be walked
+// as any other value.
+func (w *walker) byType(rv reflect.Value, sp special, depth int, at walkAt) (v slog.Value, fl walkFlags, done bool) {
+	switch sp {
 	case isSecret:
-		return slog.StringValue(w.rd.redact(rv.String())), walkChanged
-	case isInert:
-		return slog.Value{}, 0
+		return slog.StringValue(w.rd.redact(rv.String())), walkChanged, true
 	case isSlog:
-		// slog resolves and writes these itself, raw: redact them as slog
-		// values.
-		if !rv.CanInterface() {
-			return slog.Value{}, 0
-		}
-		v, ok := rv.Interface().(slog.Value)
-		if !ok {
-			v = slog.GroupValue(rv.Interface().(slog.Attr))
-		}
-		r, ch := w.rd.value(v, false, depth+1)
-		if ch {
-			return r, walkChanged
-		}
-		return slog.Value{}, 0
+		v, fl = w.slogValue(rv, depth)
+		return v, fl, true
 	case isReflectValue:
-		// fmt prints what a reflect.Value holds.
-		if !rv.CanInterface() {
-			return slog.Value{}, 0
-		}
-		held := rv.Interface().(reflect.Value)
-		if held.IsValid() && !held.CanInterface() {
-			// Reached through an unexported field: not printable by
-			// its methods, but its contents are, so walk them.
-			return w.walk(held, depth+1, walkFields)
-		}
-		return w.walk(held, depth+1, at)
+		v, fl = w.reflectValue(rv, depth, at)
+		return v, fl, true
 	case isRawJSON:
-		if rv.IsNil() {
-			return slog.Value{}, 0
-		}
-		return w.rawJSON(rv, depth)
+		v, fl = w.rawJSON(rv, depth)
+		return v, fl, true
 	case isCookie:
-		if nilable && rv.IsNil() {
-			return slog.Value{}, 0
+		if isNil(rv) {
+			return slog.Value{}, 0, true
 		}
-		c := rv
-		if t.Kind() == reflect.Pointer {
-			c = rv.Elem()
-		}
-		return w.cookie(c), walkChanged
+		return w.cookie(reflect.Indirect(rv)), walkChanged, true
 	case isPrivateKey:
-		if nilable && rv.IsNil() {
-			return slog.Value{}, 0
+		if isNil(rv) {
+			return slog.Value{}, 0, true
 		}
-		return slog.StringValue(w.rd.marker), walkChanged
+		return slog.StringValue(w.rd.marker), walkChanged, true
 	case isURL:
-		// Whatever the handler writes, a URL is best logged as its
-		// text, which holds the password, if any: url.URL's String is the
-		// standard library's, pure, so it is called whatever the style.
-		if !(nilable && rv.IsNil()) && rv.CanInterface() {
-			var u *url.URL
-			if t.Kind() == reflect.Pointer {
-				u = rv.Interface().(*url.URL)
-			} else {
-				uv := rv.Interface().(url.URL)
-				u = &uv
-			}
-			if s, ch := w.rd.str(u.String()); ch {
-				return slog.StringValue(s), walkChanged
-			}
-		}
+		return w.urlValue(rv)
 	case isPureError:
-		if w.rd.style != styleJSON || at == walkTop {
-			if rv.CanInterface() {
-				if s, ch := w.rd.str(w.rd.errorOf(rv.Interface().(error))); ch {
-					return slog.StringValue(s), walkChanged
-				}
-			}
-			return slog.Value{}, 0
+		return w.pureError(rv, at)
+	case isInert:
+		return slog.Value{}, 0, true // written as a scalar
+	}
+	return slog.Value{}, 0, false
+}
+
+// slogValue redacts a slog.Value or slog.Attr held in a value: slog
+// resolves and writes these itself, raw, so they are redacted as slog
+// values.
+func (w *walker) slogValue(rv reflect.Value, depth int) (slog.Value, walkFlags) {
+	if !rv.CanInterface() {
+		return slog.Value{}, 0
+	}
+	v, ok := rv.Interface().(slog.Value)
+	if !ok {
+		v = slog.GroupValue(rv.Interface().(slog.Attr))
+	}
+	r, ch := w.rd.value(v, false, depth+1)
+	if ch {
+		return r, walkChanged
+	}
+	return slog.Value{}, 0
+}
+
+// reflectValue walks what a reflect.Value holds, because that is what fmt
+// prints.
+func (w *walker) reflectValue(rv reflect.Value, depth int, at walkAt) (slog.Value, walkFlags) {
+	if !rv.CanInterface() {
+		return slog.Value{}, 0
+	}
+	held := rv.Interface().(reflect.Value)
+	if held.IsValid() && !held.CanInterface() {
+		// Reached through an unexported field: not printable by its
+		// methods, but its contents are, so walk them.
+		return w.walk(held, depth+1, walkFields)
+	}
+	return w.walk(held, depth+1, at)
+}
+
+// urlValue checks a URL as its text, which holds the password, if any:
+// whatever the handler writes, a URL is best logged as that text, and
+// url.URL's String is the standard library's, pure, so it is called
+// whatever the style. done is false when the text is clean, so that the
+// URL is walked as any other value.
+func (w *walker) urlValue(rv reflect.Value) (v slog.Value, fl walkFlags, done bool) {
+	if isNil(rv) || !rv.CanInterface() {
+		return slog.Value{}, 0, false
+	}
+	var u *url.URL
+	if rv.Kind() == reflect.Pointer {
+		u = rv.Interface().(*url.URL)
+	} else {
+		uv := rv.Interface().(url.URL)
+		u = &uv
+	}
+	if s, ch := w.rd.str(u.String()); ch {
+		return slog.StringValue(s), walkChanged, true
+	}
+	return slog.Value{}, 0, false
+}
+
+// pureError checks a standard library error by its message where the
+// handler writes that message; done is false inside a JSON value, where
+// the handler marshals the error's fields instead, so they are walked.
+func (w *walker) pureError(rv reflect.Value, at walkAt) (v slog.Value, fl walkFlags, done bool) {
+	if w.rd.style == styleJSON && at != walkTop {
+		return slog.Value{}, 0, false
+	}
+	if rv.CanInterface() {
+		if s, ch := w.rd.str(w.rd.errorOf(rv.Interface().(error))); ch {
+			return slog.StringValue(s), walkChanged, true
 		}
 	}
+	return slog.Value{}, 0, true
+}
+
+// byMethods deals with a value the handler writes by calling its methods
+// there: the methods are not called during the walk, whose caller calls
+// them once and checks what they return (walkMethods), except for a
+// handler of unknown style, whose possible renderings are all checked
+// here. done is false when the handler would look at the contents.
+func (w *walker) byMethods(rv reflect.Value, ti *typeInfo, depth int, at walkAt) (v slog.Value, fl walkFlags, done bool) {
 	renders := ti.rendersInside
 	if at == walkTop {
 		renders = ti.rendersAtTop
 	}
-	if renders && at != walkFields && rv.CanInterface() {
-		if w.rd.style == styleAny {
-			return w.checkRenderings(rv, depth)
-		}
-		if nilable && rv.IsNil() && (w.rd.style == styleJSON || t.Kind() != reflect.Pointer) {
-			return slog.Value{}, 0 // null, or fmt's <nil>: no method is called
-		}
-		return slog.Value{}, walkMethods
+	if !renders || at == walkFields || !rv.CanInterface() {
+		return slog.Value{}, 0, false
 	}
-	if nilable && rv.IsNil() {
+	if w.rd.style == styleAny {
+		v, fl = w.checkRenderings(rv, depth)
+		return v, fl, true
+	}
+	if isNil(rv) && (w.rd.style == styleJSON || rv.Kind() != reflect.Pointer) {
+		return slog.Value{}, 0, true // null, or fmt's <nil>: no method is called
+	}
+	return slog.Value{}, walkMethods, true
+}
+
+// contents walks what a value holds, by kind, as encoding/json and fmt
+// walk it. Past maxDepth anything but a scalar is written as the marker,
+// so that no depth of nesting can carry a secret past the walk.
+func (w *walker) contents(rv reflect.Value, depth int, at walkAt) (slog.Value, walkFlags) {
+	if isNil(rv) {
 		return slog.Value{}, 0
 	}
-	if t.Kind() == reflect.Interface {
+	if rv.Kind() == reflect.Interface {
 		return w.walk(rv.Elem(), depth, at)
 	}
 	if depth >= maxDepth {
-		if isScalar(t.Kind()) {
+		if isScalar(rv.Kind()) {
 			return slog.Value{}, 0
 		}
 		return slog.StringValue(w.rd.marker), walkChanged
 	}
-	switch t.Kind() {
+	switch rv.Kind() {
 	case reflect.String:
 		if s, ok := w.rd.str(rv.String()); ok {
 			return slog.StringValue(s), walkChanged
 		}
 	case reflect.Pointer:
-		if w.enter(rv.Pointer()) {
-			return slog.StringValue(w.rd.marker), walkChanged // a cycle: never written raw
-		}
-		defer w.leave()
-		next := walkInside
-		if at == walkFields {
-			next = walkFields // the pointer's methods include its target's
-		}
-		return w.walk(rv.Elem(), depth+1, next)
+		return w.pointee(rv, depth, at)
 	case reflect.Struct:
 		return w.structValue(rv, depth)
 	case reflect.Map:
@@ -1163,25 +1336,45 @@ func (w *walker) walk(rv reflect.Value, depth int, at walkAt) (slog.Value, walkF
 		defer w.leave()
 		return w.mapValue(rv, depth)
 	case reflect.Slice, reflect.Array:
-		if t.Elem().Kind() == reflect.Uint8 {
-			if t.Kind() == reflect.Array {
-				return slog.Value{}, 0 // written as numbers by every handler
-			}
-			// Text handlers write byte slices as text.
-			if s, ok := w.rd.str(string(rv.Bytes())); ok {
-				return slog.StringValue(s), walkChanged
-			}
-			return slog.Value{}, 0
-		}
-		if t.Kind() == reflect.Slice && rv.Len() > 0 {
-			if w.enter(rv.Pointer()) {
-				return slog.StringValue(w.rd.marker), walkChanged
-			}
-			defer w.leave()
-		}
-		return w.listValue(rv, depth)
+		return w.sequence(rv, depth)
 	}
 	return slog.Value{}, 0
+}
+
+// pointee walks the target of a non-nil pointer. A pointer already on the
+// path is a cycle, and is written as the marker, never raw.
+func (w *walker) pointee(rv reflect.Value, depth int, at walkAt) (slog.Value, walkFlags) {
+	if w.enter(rv.Pointer()) {
+		return slog.StringValue(w.rd.marker), walkChanged
+	}
+	defer w.leave()
+	next := walkInside
+	if at == walkFields {
+		next = walkFields // the pointer's methods include its target's
+	}
+	return w.walk(rv.Elem(), depth+1, next)
+}
+
+// sequence walks a slice or array. Byte slices are text to every text
+// handler, so they are checked as text; byte arrays are written as
+// numbers by every handler, so they hold nothing to check.
+func (w *walker) sequence(rv reflect.Value, depth int) (slog.Value, walkFlags) {
+	if rv.Type().Elem().Kind() == reflect.Uint8 {
+		if rv.Kind() == reflect.Array {
+			return slog.Value{}, 0
+		}
+		if s, ok := w.rd.str(string(rv.Bytes())); ok {
+			return slog.StringValue(s), walkChanged
+		}
+		return slog.Value{}, 0
+	}
+	if rv.Kind() == reflect.Slice && rv.Len() > 0 {
+		if w.enter(rv.Pointer()) {
+			return slog.StringValue(w.rd.marker), walkChanged
+		}
+		defer w.leave()
+	}
+	return w.listValue(rv, depth)
 }
 
 // checkRenderings checks a value that renders its own text, for a handler
@@ -1241,42 +1434,56 @@ func (w *walker) secretValue(rv reflect.Value) slog.Value {
 	for (rv.Kind() == reflect.Pointer || rv.Kind() == reflect.Interface) && !rv.IsNil() {
 		rv = rv.Elem()
 	}
+	if s, ok := secretText(rv); ok {
+		return slog.StringValue(rd.redact(s))
+	}
+	if (rv.Kind() == reflect.Slice || rv.Kind() == reflect.Array) && rv.Type().Elem().Kind() == reflect.String {
+		out := make([]string, rv.Len())
+		for i := range out {
+			out[i] = rd.redact(rv.Index(i).String())
+		}
+		return slog.AnyValue(out)
+	}
+	return slog.StringValue(rd.marker)
+}
+
+// secretText returns the text a pseudonym of rv is made from: the text
+// [Pseudonym] documents, so that a reader can compute it from the value.
+// ok is false for values that have no such text and are written as the
+// marker.
+func secretText(rv reflect.Value) (s string, ok bool) {
 	switch rv.Kind() {
 	case reflect.String:
-		return slog.StringValue(rd.redact(rv.String()))
+		return rv.String(), true
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		if rv.Type() == reflect.TypeOf(time.Duration(0)) {
-			return slog.StringValue(rd.redact(time.Duration(rv.Int()).String()))
+			return time.Duration(rv.Int()).String(), true
 		}
-		return slog.StringValue(rd.redact(strconv.FormatInt(rv.Int(), 10)))
+		return strconv.FormatInt(rv.Int(), 10), true
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return slog.StringValue(rd.redact(strconv.FormatUint(rv.Uint(), 10)))
+		return strconv.FormatUint(rv.Uint(), 10), true
 	case reflect.Float32, reflect.Float64:
-		return slog.StringValue(rd.redact(strconv.FormatFloat(rv.Float(), 'g', -1, rv.Type().Bits())))
+		return strconv.FormatFloat(rv.Float(), 'g', -1, rv.Type().Bits()), true
 	case reflect.Bool:
-		return slog.StringValue(rd.redact(strconv.FormatBool(rv.Bool())))
-	case reflect.Slice, reflect.Array:
-		if rv.Type().Elem().Kind() == reflect.Uint8 && rv.Kind() == reflect.Slice {
-			return slog.StringValue(rd.redact(string(rv.Bytes())))
-		}
-		if rv.Type().Elem().Kind() == reflect.String {
-			out := make([]string, rv.Len())
-			for i := range out {
-				out[i] = rd.redact(rv.Index(i).String())
-			}
-			return slog.AnyValue(out)
+		return strconv.FormatBool(rv.Bool()), true
+	case reflect.Slice:
+		if rv.Type().Elem().Kind() == reflect.Uint8 {
+			return string(rv.Bytes()), true
 		}
 	case reflect.Struct:
 		if rv.Type() == reflect.TypeOf(time.Time{}) && rv.CanInterface() {
-			return slog.StringValue(rd.redact(rv.Interface().(time.Time).String()))
+			return rv.Interface().(time.Time).String(), true
 		}
 	}
-	return slog.StringValue(rd.marker)
+	return "", false
 }
 
 // rawJSON redacts a json.RawMessage as the document it holds, so that the
 // key rule reaches its fields; one that does not parse is scanned as text.
 func (w *walker) rawJSON(rv reflect.Value, depth int) (slog.Value, walkFlags) {
+	if rv.IsNil() {
+		return slog.Value{}, 0
+	}
 	v, ch := w.rd.document(rv.Bytes(), depth)
 	if ch {
 		return v, walkChanged
