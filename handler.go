@@ -539,6 +539,7 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	}
 	for i := range fwd {
 		fwd[i], _ = h.c.red.attr(fwd[i], h.secret)
+		fwd[i] = inlined(fwd[i])
 	}
 	grouped := len(h.groups) > 0
 	if !grouped {
@@ -659,6 +660,15 @@ func (s *state) takeEvent(ext []slog.Attr) {
 			break
 		}
 	}
+	for i, a := range ext {
+		if a.Key == "" && a.Value.Kind() == slog.KindLogValuer {
+			ext = slices.Clone(ext) // the hook's slice is not ours
+			for j := i; j < len(ext); j++ {
+				ext[j] = inlined(ext[j])
+			}
+			break
+		}
+	}
 	s.ext = ext
 }
 
@@ -728,7 +738,7 @@ func (s *state) collect(r *slog.Record, own []slog.Attr) []slog.Attr {
 			// Renames look inside the groups LogValuers resolve to.
 			a.Value = a.Value.Resolve()
 		}
-		own = append(own, a)
+		own = append(own, inlined(a))
 		return true
 	})
 	if s.b != nil {
@@ -988,6 +998,9 @@ func (h *Handler) bound(b *binding) (slog.Attr, []slog.Attr) {
 	var out []slog.Attr // a copy from the first change on: b is shared
 	for i, a := range b.attrs {
 		r, changed := h.c.red.attr(a, false)
+		if r.Key == "" && r.Value.Kind() == slog.KindLogValuer {
+			r, changed = inlined(r), true
+		}
 		if h.c.isReserved(r.Key) {
 			r, changed = slog.Attr{Key: h.c.movedKey(r.Key), Value: r.Value}, true
 		}
@@ -1068,6 +1081,7 @@ func (c *config) moveReservedAttr(a slog.Attr) slog.Attr {
 	if c.isReserved(a.Key) {
 		return slog.Attr{Key: c.movedKey(a.Key), Value: a.Value}
 	}
+	a = inlined(a)
 	if !c.hasReserved(a) {
 		return a
 	}
@@ -1084,6 +1098,9 @@ func (c *config) moveReservedAttr(a slog.Attr) slog.Attr {
 func (c *config) hasReserved(a slog.Attr) bool {
 	if c.isReserved(a.Key) {
 		return true
+	}
+	if a.Key == "" && a.Value.Kind() == slog.KindLogValuer {
+		return true // it may resolve to a group holding one: see inlined
 	}
 	if a.Key != "" || a.Value.Kind() != slog.KindGroup {
 		return false
@@ -1103,6 +1120,17 @@ func (c *config) callContextAttrs(ctx context.Context) (attrs []slog.Attr) {
 		}
 	}()
 	return c.contextAttrs(ctx)
+}
+
+// inlined returns a with its value resolved if its key is empty and its
+// value a LogValuer: handlers inline the group such a value resolves to
+// like an empty-key group, so its keys are top-level keys and must be
+// checked as such, on the value that is written (resolved once).
+func inlined(a slog.Attr) slog.Attr {
+	if a.Key == "" && a.Value.Kind() == slog.KindLogValuer {
+		a.Value = a.Value.Resolve()
+	}
+	return a
 }
 
 // appendKeys returns keys followed by the keys of attrs, in a new slice.
