@@ -851,14 +851,40 @@ func (s *state) addAuditFields(attrs, own []slog.Attr) (_ []slog.Attr, id string
 	if s.identity.Key != "" {
 		attrs = append(attrs, s.identity)
 	}
+	if len(s.h.groups) == 0 {
+		// The record's own keys as they are written, for taken.
+		c.moveReserved(own)
+	}
 	for _, list := range [3][]slog.Attr{s.facts, s.ext, s.ctxAttrs} {
 		for _, a := range list {
-			if a = c.moveReservedAttr(a); !s.taken(a.Key, own, attrs) {
+			if a = c.moveReservedAttr(a); a.Key == "" && a.Value.Kind() == slog.KindGroup {
+				// Inlined by handlers: its members are top-level keys.
+				if a, ok := s.untaken(a, own, attrs); ok {
+					attrs = append(attrs, a)
+				}
+			} else if !s.taken(a.Key, own, attrs) {
 				attrs = append(attrs, a)
 			}
 		}
 	}
 	return attrs, id
+}
+
+// untaken returns g, a group with an empty key, without its members whose
+// keys are taken, and false when none is left.
+func (s *state) untaken(g slog.Attr, own, added []slog.Attr) (slog.Attr, bool) {
+	var kept []slog.Attr
+	for _, m := range g.Value.Group() {
+		if m.Key == "" && m.Value.Kind() == slog.KindGroup {
+			m, ok := s.untaken(m, own, append(added[:len(added):len(added)], kept...))
+			if ok {
+				kept = append(kept, m)
+			}
+		} else if !s.taken(m.Key, own, added) && !hasTopKey(kept, m.Key) {
+			kept = append(kept, m)
+		}
+	}
+	return slog.Attr{Value: slog.GroupValue(kept...)}, len(kept) > 0
 }
 
 // taken reports whether key is already a top-level key of the record: one
@@ -900,7 +926,7 @@ func hasTopKey(attrs []slog.Attr, key string) bool {
 func (s *state) nest(attrs, own []slog.Attr) (_ []slog.Attr, viaBase bool) {
 	h := s.h
 	if len(h.groups) == 0 {
-		h.c.moveReserved(own)
+		// own's keys of the audit's own were moved by addAuditFields.
 		return append(attrs, own...), false
 	}
 	if len(attrs) == 0 {
@@ -1064,6 +1090,11 @@ func (c *config) moveReserved(attrs []slog.Attr) {
 	for i := range attrs {
 		if c.mayBeReserved(attrs[i].Key) && c.hasReserved(attrs[i]) {
 			attrs[i] = c.moveReservedAttr(attrs[i])
+			// A caller may write the moved key too: prefixed again, so
+			// that neither is lost and the key is written once.
+			for k := attrs[i].Key; k != "" && (hasTopKey(attrs[:i], k) || hasTopKey(attrs[i+1:], k)); k = attrs[i].Key {
+				attrs[i].Key = c.prefix + k
+			}
 		}
 	}
 }

@@ -500,6 +500,53 @@ func TestAuditFieldOrder(t *testing.T) {
 	}
 }
 
+// TestTopLevelKeysWrittenOnce checks that no top-level key is written twice
+// by the routes this package adds attributes by: the members of an
+// empty-key group, which handlers inline, count as top-level keys, the
+// record's own win, and a caller's key moved under the collision prefix
+// does not land on another of the caller's keys.
+func TestTopLevelKeysWrittenOnce(t *testing.T) {
+	inlineK := func(context.Context) []slog.Attr { return []slog.Attr{slog.Group("", slog.Int("k", 1))} }
+	tests := []struct {
+		name string
+		opts *Options
+		log  func(l *slog.Logger, ctx context.Context)
+		want string
+	}{
+		{"empty-key group bound to the context, record's key", nil, func(l *slog.Logger, ctx context.Context) {
+			l.InfoContext(With(ctx, slog.Group("", "k", 1, "j", 1)), "m", "k", 2)
+		}, `{"level":"INFO","msg":"m","j":1,"k":2}`},
+		{"empty-key group from ContextAttrs, record's key", &Options{ContextAttrs: inlineK}, func(l *slog.Logger, ctx context.Context) {
+			l.InfoContext(ctx, "m", "k", 2)
+		}, `{"level":"INFO","msg":"m","k":2}`},
+		{"empty-key groups two deep bound to the context, logger's key", nil, func(l *slog.Logger, ctx context.Context) {
+			l.With("k", 2).InfoContext(With(ctx, slog.Group("", slog.Group("", "k", 1))), "m")
+		}, `{"level":"INFO","msg":"m","k":2}`},
+		{"empty-key group bound to the context, WithGroup name", nil, func(l *slog.Logger, ctx context.Context) {
+			l.WithGroup("g").InfoContext(With(ctx, slog.Group("", "g", 1)), "m", "a", 1)
+		}, `{"level":"INFO","msg":"m","g":{"a":1}}`},
+		{"empty-key LogValuer bound to the context, record's key", nil, func(l *slog.Logger, ctx context.Context) {
+			l.InfoContext(With(ctx, slog.Any("", inlineValuer{slog.Int("k", 1)})), "m", "k", 2)
+		}, `{"level":"INFO","msg":"m","k":2}`},
+		{"context's fields.event, record's event moved onto it", nil, func(l *slog.Logger, ctx context.Context) {
+			l.InfoContext(With(ctx, "fields.event", 1), "m", "event", 2)
+		}, `{"level":"INFO","msg":"m","fields.event":2}`},
+		{"record's event moved onto the record's fields.event", nil, func(l *slog.Logger, ctx context.Context) {
+			l.InfoContext(ctx, "m", "event", 1, "fields.event", 2)
+		}, `{"level":"INFO","msg":"m","fields.fields.event":1,"fields.event":2}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			l := slog.New(NewHandler(newJSON(&buf, nil), tt.opts))
+			tt.log(l, context.Background())
+			if got := strings.TrimSpace(buf.String()); got != tt.want {
+				t.Errorf("got  %s\nwant %s", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestNoEventIDOption(t *testing.T) {
 	var buf bytes.Buffer
 	slog.New(NewHandler(newJSON(&buf, nil), &Options{NoEventID: true})).Info("m", Event("e"))
