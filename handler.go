@@ -438,6 +438,10 @@ type Handler struct {
 	topKeys []string
 	// event is the event name bound with WithAttrs, redacted.
 	event string
+	// facts are the Outcome, Reason and Target bound with WithAttrs, at
+	// their keys and redacted: written at the top level of every record
+	// unless the record has its own. Never appended to in place.
+	facts []slog.Attr
 	// secret is set once a group whose name is a secret key is open: every
 	// value written inside it is redacted.
 	secret bool
@@ -524,6 +528,13 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 			h2.event, _ = h.c.red.str(name)
 			continue
 		}
+		if f := h.c.f.factAttrs(a, nil); f != nil {
+			for i := range f {
+				f[i], _ = h.c.red.attr(f[i], false)
+			}
+			h2.facts = append(h2.facts[:len(h2.facts):len(h2.facts)], f...)
+			continue
+		}
 		fwd = append(fwd, a)
 	}
 	if len(fwd) == 0 {
@@ -594,7 +605,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 		ext = h.c.callContextAttrs(ctx)
 	}
 	msgClean, checked := false, 0
-	if b == nil && len(ext) == 0 && h.event == "" {
+	if b == nil && len(ext) == 0 && h.event == "" && len(h.facts) == 0 {
 		// Nothing to add: the record goes to the wrapped handler as it is,
 		// unless it holds something to change.
 		if msgClean, checked = h.clean(&r); msgClean && checked == r.NumAttrs() {
@@ -855,7 +866,7 @@ func (s *state) addAuditFields(attrs, own []slog.Attr) (_ []slog.Attr, id string
 		// The record's own keys as they are written, for taken.
 		c.moveReserved(own)
 	}
-	for _, list := range [3][]slog.Attr{s.facts, s.ext, s.ctxAttrs} {
+	for _, list := range [4][]slog.Attr{s.facts, s.h.facts, s.ext, s.ctxAttrs} {
 		for _, a := range list {
 			if a = c.moveReservedAttr(a); a.Key == "" && a.Value.Kind() == slog.KindGroup {
 				// Inlined by handlers: its members are top-level keys.
@@ -1282,7 +1293,17 @@ func (t target) LogValue() slog.Value {
 // takeFact takes a, if it is an Outcome, Reason or Target, into s.facts
 // under the keys of the Handler's Fields, and reports whether it did.
 func (s *state) takeFact(a slog.Attr) bool {
-	f := &s.h.c.f
+	facts := s.h.c.f.factAttrs(a, s.facts)
+	if facts == nil {
+		return false
+	}
+	s.facts = facts
+	return true
+}
+
+// factAttrs appends to dst the attributes, at their keys in f, of a if it
+// is an Outcome, Reason or Target; it returns nil if a is none of them.
+func (f *Fields) factAttrs(a slog.Attr, dst []slog.Attr) []slog.Attr {
 	var v any
 	switch a.Value.Kind() {
 	case slog.KindAny:
@@ -1290,19 +1311,17 @@ func (s *state) takeFact(a slog.Attr) bool {
 	case slog.KindLogValuer:
 		v = a.Value.LogValuer()
 	default:
-		return false
+		return nil
 	}
 	switch x := v.(type) {
 	case outcomeText:
-		s.facts = append(s.facts, slog.String(f.Outcome, string(x)))
+		return append(dst, slog.String(f.Outcome, string(x)))
 	case reasonText:
-		s.facts = append(s.facts, slog.String(f.Reason, string(x)))
+		return append(dst, slog.String(f.Reason, string(x)))
 	case target:
-		s.facts = append(s.facts, slog.String(f.TargetKind, x.kind), slog.String(f.TargetID, x.id))
-	default:
-		return false
+		return append(dst, slog.String(f.TargetKind, x.kind), slog.String(f.TargetID, x.id))
 	}
-	return true
+	return nil
 }
 
 // isFact reports whether a is an Outcome, Reason or Target.
