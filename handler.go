@@ -268,7 +268,8 @@ type Options struct {
 	// Fallback, if set, receives every record the wrapped handler failed
 	// to write, as one JSON line, so that it is kept somewhere: a local
 	// file when the network sink is down, or standard error. Writes to it
-	// are serialised. Nil means no fallback.
+	// are serialised. A panic in its Write is recovered and joined to the
+	// error Handle returns. Nil means no fallback.
 	Fallback io.Writer
 
 	// DisableRedaction turns all redaction off: keys, value shapes and
@@ -1003,8 +1004,8 @@ func (h *Handler) write(ctx context.Context, r *slog.Record, viaBase bool, event
 func (c *config) writeFailed(ctx context.Context, r *slog.Record, fb slog.Handler, event, id string, err error) (werr error) {
 	werr = err
 	if fb != nil {
-		if ferr := fb.Handle(ctx, *r); ferr != nil {
-			werr = errors.Join(err, fmt.Errorf("audit: fallback: %w", ferr))
+		if ferr := handleFallback(ctx, fb, r); ferr != nil {
+			werr = errors.Join(err, ferr)
 		}
 	}
 	if c.onWriteError == nil {
@@ -1017,6 +1018,21 @@ func (c *config) writeFailed(ctx context.Context, r *slog.Record, fb slog.Handle
 	}()
 	c.onWriteError(WriteError{Event: event, EventID: id, Time: r.Time, Level: r.Level, Message: r.Message, Err: werr})
 	return werr
+}
+
+// handleFallback writes r to the fallback, recovering a panic of the
+// writer: the record must still reach OnWriteError, and the log call must
+// not panic.
+func handleFallback(ctx context.Context, fb slog.Handler, r *slog.Record) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("audit: fallback panicked: %v", p)
+		}
+	}()
+	if err := fb.Handle(ctx, *r); err != nil {
+		return fmt.Errorf("audit: fallback: %w", err)
+	}
+	return nil
 }
 
 // bound returns the identity attribute and the attributes bound to b, each

@@ -1433,6 +1433,53 @@ func TestWriteFailureHandleReturnsError(t *testing.T) {
 	}
 }
 
+// TestWriteFailureFallbackPanics checks that a Fallback writer that panics
+// is a hook like the others: the log call does not panic, OnWriteError
+// still hears of the record, and Handle's error says what happened.
+func TestWriteFailureFallbackPanics(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		onError func(WriteError)
+		want    []string // in Handle's error
+	}{
+		{"Fallback panics", nil, []string{"sink down", "audit: fallback panicked: fallback bug"}},
+		{"Fallback and OnWriteError panic", func(WriteError) { panic("callback bug") },
+			[]string{"sink down", "audit: fallback panicked: fallback bug", "audit: OnWriteError panicked: callback bug"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var heard []WriteError
+			onError := c.onError
+			if onError == nil {
+				onError = func(e WriteError) { heard = append(heard, e) }
+			}
+			h := NewHandler(failingHandler{Handler: slog.NewJSONHandler(io.Discard, nil), every: true}, &Options{
+				Fallback:     panickingWriter{},
+				OnWriteError: onError,
+			})
+			var err error
+			func() {
+				defer func() {
+					if p := recover(); p != nil {
+						t.Fatalf("the log call panicked: %v", p)
+					}
+				}()
+				err = h.Handle(context.Background(), slog.NewRecord(frozen, slog.LevelInfo, "m", 0))
+			}()
+			for _, want := range c.want {
+				if err == nil || !strings.Contains(err.Error(), want) {
+					t.Errorf("Handle error = %v, want it to hold %q", err, want)
+				}
+			}
+			if c.onError == nil && (len(heard) != 1 || !errors.Is(heard[0].Err, errSink)) {
+				t.Errorf("OnWriteError heard %+v, want the record once, with the sink's error", heard)
+			}
+			if st := h.Stats(); st.Failed != 1 {
+				t.Errorf("Stats = %+v, want 1 failed", st)
+			}
+		})
+	}
+}
+
 // TestWriteCountsUnderLoad logs from several goroutines through a writer
 // failing about 1% of the time: written and failed add up to the records
 // logged, and each failure reached the callback.
@@ -6449,3 +6496,8 @@ func rtFuzzValue(key, text string, route uint8, depth int) any {
 type inlineValuer []slog.Attr
 
 func (v inlineValuer) LogValue() slog.Value { return slog.GroupValue(v...) }
+
+// panickingWriter is a Fallback whose every Write panics.
+type panickingWriter struct{}
+
+func (panickingWriter) Write([]byte) (int, error) { panic("fallback bug") }
