@@ -282,7 +282,8 @@ type Options struct {
 	// Fallback, if set, receives every record the wrapped handler failed
 	// to write, as one JSON line, so that it is kept somewhere: a local
 	// file when the network sink is down, or standard error. Writes to it
-	// are serialised. Nil means no fallback.
+	// are serialised. A panic in its Write is recovered and joined to the
+	// error Handle returns. Nil means no fallback.
 	Fallback io.Writer
 
 	// DisableRedaction turns all redaction off: keys, value shapes and
@@ -452,6 +453,10 @@ type Handler struct {
 	topKeys []string
 	// event is the event name bound with WithAttrs, redacted.
 	event string
+	// facts are the Outcome, Reason and Target bound with WithAttrs, at
+	// their keys and redacted: written at the top level of every record
+	// unless the record has its own. Never appended to in place.
+	facts []slog.Attr
 	// secret is set once a group whose name is a secret key is open: every
 	// value written inside it is redacted.
 	secret bool
@@ -538,6 +543,13 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 			h2.event, _ = h.c.red.str(name)
 			continue
 		}
+		if f := h.c.f.factAttrs(a, nil); f != nil {
+			for i := range f {
+				f[i], _ = h.c.red.attr(f[i], false)
+			}
+			h2.facts = append(h2.facts[:len(h2.facts):len(h2.facts)], f...)
+			continue
+		}
 		fwd = append(fwd, a)
 	}
 	if len(fwd) == 0 {
@@ -553,6 +565,7 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	}
 	for i := range fwd {
 		fwd[i], _ = h.c.red.attr(fwd[i], h.secret)
+		fwd[i] = inlined(fwd[i])
 	}
 	grouped := len(h.groups) > 0
 	if !grouped {
@@ -607,7 +620,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 		ext = h.c.callContextAttrs(ctx)
 	}
 	msgClean, checked := false, 0
-	if b == nil && len(ext) == 0 && h.event == "" {
+	if b == nil && len(ext) == 0 && h.event == "" && len(h.facts) == 0 {
 		// Nothing to add: the record goes to the wrapped handler as it is,
 		// unless it holds something to change.
 		if msgClean, checked = h.clean(&r); msgClean && checked == r.NumAttrs() {
@@ -670,6 +683,15 @@ func (s *state) takeEvent(ext []slog.Attr) {
 		if name, ok := eventOf(a); ok {
 			s.ctxEvent = name
 			ext = append(ext[:i:i], ext[i+1:]...)
+			break
+		}
+	}
+	for i, a := range ext {
+		if a.Key == "" && a.Value.Kind() == slog.KindLogValuer {
+			ext = slices.Clone(ext) // the hook's slice is not ours
+			for j := i; j < len(ext); j++ {
+				ext[j] = inlined(ext[j])
+			}
 			break
 		}
 	}
@@ -744,7 +766,7 @@ func (s *state) collect(r *slog.Record, own []slog.Attr) []slog.Attr {
 			// Renames look inside the groups LogValuers resolve to.
 			a.Value = a.Value.Resolve()
 		}
-		own = append(own, a)
+		own = append(own, inlined(a))
 		return true
 	})
 	if s.b != nil {
@@ -857,14 +879,40 @@ func (s *state) addAuditFields(attrs, own []slog.Attr) (_ []slog.Attr, id string
 	if s.identity.Key != "" {
 		attrs = append(attrs, s.identity)
 	}
-	for _, list := range [3][]slog.Attr{s.facts, s.ext, s.ctxAttrs} {
+	if len(s.h.groups) == 0 {
+		// The record's own keys as they are written, for taken.
+		c.moveReserved(own)
+	}
+	for _, list := range [4][]slog.Attr{s.facts, s.h.facts, s.ext, s.ctxAttrs} {
 		for _, a := range list {
-			if a = c.moveReservedAttr(a); !s.taken(a.Key, own, attrs) {
+			if a = c.moveReservedAttr(a); a.Key == "" && a.Value.Kind() == slog.KindGroup {
+				// Inlined by handlers: its members are top-level keys.
+				if a, ok := s.untaken(a, own, attrs); ok {
+					attrs = append(attrs, a)
+				}
+			} else if !s.taken(a.Key, own, attrs) {
 				attrs = append(attrs, a)
 			}
 		}
 	}
 	return attrs, id
+}
+
+// untaken returns g, a group with an empty key, without its members whose
+// keys are taken, and false when none is left.
+func (s *state) untaken(g slog.Attr, own, added []slog.Attr) (slog.Attr, bool) {
+	var kept []slog.Attr
+	for _, m := range g.Value.Group() {
+		if m.Key == "" && m.Value.Kind() == slog.KindGroup {
+			m, ok := s.untaken(m, own, append(added[:len(added):len(added)], kept...))
+			if ok {
+				kept = append(kept, m)
+			}
+		} else if !s.taken(m.Key, own, added) && !hasTopKey(kept, m.Key) {
+			kept = append(kept, m)
+		}
+	}
+	return slog.Attr{Value: slog.GroupValue(kept...)}, len(kept) > 0
 }
 
 // taken reports whether key is already a top-level key of the record: one
@@ -906,7 +954,7 @@ func hasTopKey(attrs []slog.Attr, key string) bool {
 func (s *state) nest(attrs, own []slog.Attr) (_ []slog.Attr, viaBase bool) {
 	h := s.h
 	if len(h.groups) == 0 {
-		h.c.moveReserved(own)
+		// own's keys of the audit's own were moved by addAuditFields.
 		return append(attrs, own...), false
 	}
 	if len(attrs) == 0 {
@@ -972,8 +1020,8 @@ func (h *Handler) write(ctx context.Context, r *slog.Record, viaBase bool, event
 func (c *config) writeFailed(ctx context.Context, r *slog.Record, fb slog.Handler, event, id string, err error) (werr error) {
 	werr = err
 	if fb != nil {
-		if ferr := fb.Handle(ctx, *r); ferr != nil {
-			werr = errors.Join(err, fmt.Errorf("audit: fallback: %w", ferr))
+		if ferr := handleFallback(ctx, fb, r); ferr != nil {
+			werr = errors.Join(err, ferr)
 		}
 	}
 	if c.onWriteError == nil {
@@ -986,6 +1034,21 @@ func (c *config) writeFailed(ctx context.Context, r *slog.Record, fb slog.Handle
 	}()
 	c.onWriteError(WriteError{Event: event, EventID: id, Time: r.Time, Level: r.Level, Message: r.Message, Err: werr})
 	return werr
+}
+
+// handleFallback writes r to the fallback, recovering a panic of the
+// writer: the record must still reach OnWriteError, and the log call must
+// not panic.
+func handleFallback(ctx context.Context, fb slog.Handler, r *slog.Record) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("audit: fallback panicked: %v", p)
+		}
+	}()
+	if err := fb.Handle(ctx, *r); err != nil {
+		return fmt.Errorf("audit: fallback: %w", err)
+	}
+	return nil
 }
 
 // bound returns the identity attribute and the attributes bound to b, each
@@ -1004,6 +1067,9 @@ func (h *Handler) bound(b *binding) (slog.Attr, []slog.Attr) {
 	var out []slog.Attr // a copy from the first change on: b is shared
 	for i, a := range b.attrs {
 		r, changed := h.c.red.attr(a, false)
+		if r.Key == "" && r.Value.Kind() == slog.KindLogValuer {
+			r, changed = inlined(r), true
+		}
 		if h.c.isReserved(r.Key) {
 			r, changed = slog.Attr{Key: h.c.movedKey(r.Key), Value: r.Value}, true
 		}
@@ -1067,6 +1133,11 @@ func (c *config) moveReserved(attrs []slog.Attr) {
 	for i := range attrs {
 		if c.mayBeReserved(attrs[i].Key) && c.hasReserved(attrs[i]) {
 			attrs[i] = c.moveReservedAttr(attrs[i])
+			// A caller may write the moved key too: prefixed again, so
+			// that neither is lost and the key is written once.
+			for k := attrs[i].Key; k != "" && (hasTopKey(attrs[:i], k) || hasTopKey(attrs[i+1:], k)); k = attrs[i].Key {
+				attrs[i].Key = c.prefix + k
+			}
 		}
 	}
 }
@@ -1084,6 +1155,7 @@ func (c *config) moveReservedAttr(a slog.Attr) slog.Attr {
 	if c.isReserved(a.Key) {
 		return slog.Attr{Key: c.movedKey(a.Key), Value: a.Value}
 	}
+	a = inlined(a)
 	if !c.hasReserved(a) {
 		return a
 	}
@@ -1100,6 +1172,9 @@ func (c *config) moveReservedAttr(a slog.Attr) slog.Attr {
 func (c *config) hasReserved(a slog.Attr) bool {
 	if c.isReserved(a.Key) {
 		return true
+	}
+	if a.Key == "" && a.Value.Kind() == slog.KindLogValuer {
+		return true // it may resolve to a group holding one: see inlined
 	}
 	if a.Key != "" || a.Value.Kind() != slog.KindGroup {
 		return false
@@ -1119,6 +1194,17 @@ func (c *config) callContextAttrs(ctx context.Context) (attrs []slog.Attr) {
 		}
 	}()
 	return c.contextAttrs(ctx)
+}
+
+// inlined returns a with its value resolved if its key is empty and its
+// value a LogValuer: handlers inline the group such a value resolves to
+// like an empty-key group, so its keys are top-level keys and must be
+// checked as such, on the value that is written (resolved once).
+func inlined(a slog.Attr) slog.Attr {
+	if a.Key == "" && a.Value.Kind() == slog.KindLogValuer {
+		a.Value = a.Value.Resolve()
+	}
+	return a
 }
 
 // appendKeys returns keys followed by the keys of attrs, in a new slice.
@@ -1239,7 +1325,17 @@ func (t target) LogValue() slog.Value {
 // takeFact takes a, if it is an Outcome, Reason or Target, into s.facts
 // under the keys of the Handler's Fields, and reports whether it did.
 func (s *state) takeFact(a slog.Attr) bool {
-	f := &s.h.c.f
+	facts := s.h.c.f.factAttrs(a, s.facts)
+	if facts == nil {
+		return false
+	}
+	s.facts = facts
+	return true
+}
+
+// factAttrs appends to dst the attributes, at their keys in f, of a if it
+// is an Outcome, Reason or Target; it returns nil if a is none of them.
+func (f *Fields) factAttrs(a slog.Attr, dst []slog.Attr) []slog.Attr {
 	var v any
 	switch a.Value.Kind() {
 	case slog.KindAny:
@@ -1247,19 +1343,17 @@ func (s *state) takeFact(a slog.Attr) bool {
 	case slog.KindLogValuer:
 		v = a.Value.LogValuer()
 	default:
-		return false
+		return nil
 	}
 	switch x := v.(type) {
 	case outcomeText:
-		s.facts = append(s.facts, slog.String(f.Outcome, string(x)))
+		return append(dst, slog.String(f.Outcome, string(x)))
 	case reasonText:
-		s.facts = append(s.facts, slog.String(f.Reason, string(x)))
+		return append(dst, slog.String(f.Reason, string(x)))
 	case target:
-		s.facts = append(s.facts, slog.String(f.TargetKind, x.kind), slog.String(f.TargetID, x.id))
-	default:
-		return false
+		return append(dst, slog.String(f.TargetKind, x.kind), slog.String(f.TargetID, x.id))
 	}
-	return true
+	return nil
 }
 
 // isFact reports whether a is an Outcome, Reason or Target.

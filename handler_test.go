@@ -500,6 +500,53 @@ func TestAuditFieldOrder(t *testing.T) {
 	}
 }
 
+// TestTopLevelKeysWrittenOnce checks that no top-level key is written twice
+// by the routes this package adds attributes by: the members of an
+// empty-key group, which handlers inline, count as top-level keys, the
+// record's own win, and a caller's key moved under the collision prefix
+// does not land on another of the caller's keys.
+func TestTopLevelKeysWrittenOnce(t *testing.T) {
+	inlineK := func(context.Context) []slog.Attr { return []slog.Attr{slog.Group("", slog.Int("k", 1))} }
+	tests := []struct {
+		name string
+		opts *Options
+		log  func(l *slog.Logger, ctx context.Context)
+		want string
+	}{
+		{"empty-key group bound to the context, record's key", nil, func(l *slog.Logger, ctx context.Context) {
+			l.InfoContext(With(ctx, slog.Group("", "k", 1, "j", 1)), "m", "k", 2)
+		}, `{"level":"INFO","msg":"m","j":1,"k":2}`},
+		{"empty-key group from ContextAttrs, record's key", &Options{ContextAttrs: inlineK}, func(l *slog.Logger, ctx context.Context) {
+			l.InfoContext(ctx, "m", "k", 2)
+		}, `{"level":"INFO","msg":"m","k":2}`},
+		{"empty-key groups two deep bound to the context, logger's key", nil, func(l *slog.Logger, ctx context.Context) {
+			l.With("k", 2).InfoContext(With(ctx, slog.Group("", slog.Group("", "k", 1))), "m")
+		}, `{"level":"INFO","msg":"m","k":2}`},
+		{"empty-key group bound to the context, WithGroup name", nil, func(l *slog.Logger, ctx context.Context) {
+			l.WithGroup("g").InfoContext(With(ctx, slog.Group("", "g", 1)), "m", "a", 1)
+		}, `{"level":"INFO","msg":"m","g":{"a":1}}`},
+		{"empty-key LogValuer bound to the context, record's key", nil, func(l *slog.Logger, ctx context.Context) {
+			l.InfoContext(With(ctx, slog.Any("", inlineValuer{slog.Int("k", 1)})), "m", "k", 2)
+		}, `{"level":"INFO","msg":"m","k":2}`},
+		{"context's fields.event, record's event moved onto it", nil, func(l *slog.Logger, ctx context.Context) {
+			l.InfoContext(With(ctx, "fields.event", 1), "m", "event", 2)
+		}, `{"level":"INFO","msg":"m","fields.event":2}`},
+		{"record's event moved onto the record's fields.event", nil, func(l *slog.Logger, ctx context.Context) {
+			l.InfoContext(ctx, "m", "event", 1, "fields.event", 2)
+		}, `{"level":"INFO","msg":"m","fields.fields.event":1,"fields.event":2}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			l := slog.New(NewHandler(newJSON(&buf, nil), tt.opts))
+			tt.log(l, context.Background())
+			if got := strings.TrimSpace(buf.String()); got != tt.want {
+				t.Errorf("got  %s\nwant %s", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestNoEventIDOption(t *testing.T) {
 	var buf bytes.Buffer
 	slog.New(NewHandler(newJSON(&buf, nil), &Options{NoEventID: true})).Info("m", Event("e"))
@@ -559,6 +606,27 @@ func TestReservedKeys(t *testing.T) {
 		{name: "empty-key group in With", log: func(l *slog.Logger, ctx context.Context, key string) {
 			l.With(slog.Group("", slog.String(key, "mallory"))).InfoContext(ctx, "m", Event("real.event"))
 		}, moved: same},
+		// A LogValuer under an empty key that resolves to a group is
+		// inlined by handlers like an empty-key group.
+		{name: "empty-key LogValuer in the record", log: func(l *slog.Logger, ctx context.Context, key string) {
+			l.InfoContext(ctx, "m", Event("real.event"), slog.Any("", inlineValuer{slog.String(key, "mallory")}))
+		}, moved: same},
+		{name: "empty-key LogValuer in the record, redaction off", log: func(l *slog.Logger, ctx context.Context, key string) {
+			l.InfoContext(ctx, "m", Event("real.event"), slog.Any("", inlineValuer{slog.String(key, "mallory")}))
+		}, moved: same, opts: func(string) *Options { return &Options{DisableRedaction: true} }},
+		{name: "empty-key LogValuer in With", log: func(l *slog.Logger, ctx context.Context, key string) {
+			l.With(slog.Any("", inlineValuer{slog.String(key, "mallory")})).InfoContext(ctx, "m", Event("real.event"))
+		}, moved: same},
+		{name: "empty-key LogValuer in the context binding", log: func(l *slog.Logger, ctx context.Context, key string) {
+			l.InfoContext(With(ctx, slog.Any("", inlineValuer{slog.String(key, "mallory")})), "m", Event("real.event"))
+		}, moved: same},
+		{name: "empty-key LogValuer from ContextAttrs", log: func(l *slog.Logger, ctx context.Context, key string) {
+			l.InfoContext(ctx, "m", Event("real.event"))
+		}, moved: same, opts: func(key string) *Options {
+			return &Options{ContextAttrs: func(context.Context) []slog.Attr {
+				return []slog.Attr{slog.Any("", inlineValuer{slog.String(key, "mallory")})}
+			}}
+		}},
 		{name: "dotted key", log: func(l *slog.Logger, ctx context.Context, key string) {
 			l.InfoContext(ctx, "m", Event("real.event"), key+".name", "mallory")
 		}, moved: func(key string) string { return "fields." + key + ".name" }},
@@ -589,7 +657,7 @@ func TestReservedKeys(t *testing.T) {
 							// left as written, but for bound attributes,
 							// which stay at the top level.
 							l = l.WithGroup("g")
-							if rt.name != "context binding" && rt.name != "ContextAttrs" {
+							if !strings.Contains(rt.name, "context binding") && !strings.Contains(rt.name, "ContextAttrs") {
 								want = "g." + strings.TrimPrefix(want, "fields.")
 							}
 						}
@@ -729,6 +797,14 @@ func TestEventFacts(t *testing.T) {
 			want: `"reason":"rejected Bearer [REDACTED]"`, absent: testsecrets.Bearer},
 		{name: "the record's own key wins, once", args: []any{"outcome", "mine", Outcome(OutcomeSuccess)},
 			want: `"outcome":"mine"}`, absent: `"success"`},
+		{name: "bound with With, at the default keys", with: func(l *slog.Logger) *slog.Logger { return l.With(Target("file", "a.txt"), Outcome(OutcomeSuccess)) },
+			want: `"target.kind":"file","target.id":"a.txt","outcome":"success"`, absent: `{"kind"`},
+		{name: "bound with With under a group, at the top level", with: func(l *slog.Logger) *slog.Logger { return l.WithGroup("g").With(Outcome(OutcomeSuccess)) },
+			args: []any{"k", 1}, want: `"outcome":"success","g":{"k":1}`},
+		{name: "the record's own target wins over the logger's, not mixed with it",
+			with: func(l *slog.Logger) *slog.Logger { return l.With(Target("file", "a.txt"), Outcome(OutcomeSuccess)) },
+			args: []any{Target("dir", "b"), Outcome(OutcomeFailure)},
+			want: `"target.kind":"dir","target.id":"b","outcome":"failure"}`, absent: `a.txt`},
 		{name: "on behalf of, nested in the identity", ctx: grace,
 			want: `"user":{"id":"7","name":"grace","on_behalf_of":{"id":"42","name":"ada"}}`},
 		{name: "on behalf of in the OTel preset, same place", ctx: grace, opts: &Options{Fields: OTelFields()},
@@ -1354,6 +1430,53 @@ func TestWriteFailureHandleReturnsError(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Handle error = %v, want it to hold %q", err, want)
 		}
+	}
+}
+
+// TestWriteFailureFallbackPanics checks that a Fallback writer that panics
+// is a hook like the others: the log call does not panic, OnWriteError
+// still hears of the record, and Handle's error says what happened.
+func TestWriteFailureFallbackPanics(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		onError func(WriteError)
+		want    []string // in Handle's error
+	}{
+		{"Fallback panics", nil, []string{"sink down", "audit: fallback panicked: fallback bug"}},
+		{"Fallback and OnWriteError panic", func(WriteError) { panic("callback bug") },
+			[]string{"sink down", "audit: fallback panicked: fallback bug", "audit: OnWriteError panicked: callback bug"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var heard []WriteError
+			onError := c.onError
+			if onError == nil {
+				onError = func(e WriteError) { heard = append(heard, e) }
+			}
+			h := NewHandler(failingHandler{Handler: slog.NewJSONHandler(io.Discard, nil), every: true}, &Options{
+				Fallback:     panickingWriter{},
+				OnWriteError: onError,
+			})
+			var err error
+			func() {
+				defer func() {
+					if p := recover(); p != nil {
+						t.Fatalf("the log call panicked: %v", p)
+					}
+				}()
+				err = h.Handle(context.Background(), slog.NewRecord(frozen, slog.LevelInfo, "m", 0))
+			}()
+			for _, want := range c.want {
+				if err == nil || !strings.Contains(err.Error(), want) {
+					t.Errorf("Handle error = %v, want it to hold %q", err, want)
+				}
+			}
+			if c.onError == nil && (len(heard) != 1 || !errors.Is(heard[0].Err, errSink)) {
+				t.Errorf("OnWriteError heard %+v, want the record once, with the sink's error", heard)
+			}
+			if st := h.Stats(); st.Failed != 1 {
+				t.Errorf("Stats = %+v, want 1 failed", st)
+			}
+		})
 	}
 }
 
@@ -6367,3 +6490,14 @@ func rtFuzzValue(key, text string, route uint8, depth int) any {
 	}
 	return rtWrap(v, key, depth)
 }
+
+// inlineValuer is a LogValuer that resolves to a group of its attributes:
+// under an empty key, handlers inline them like an empty-key group's.
+type inlineValuer []slog.Attr
+
+func (v inlineValuer) LogValue() slog.Value { return slog.GroupValue(v...) }
+
+// panickingWriter is a Fallback whose every Write panics.
+type panickingWriter struct{}
+
+func (panickingWriter) Write([]byte) (int, error) { panic("fallback bug") }
