@@ -753,20 +753,25 @@ func (s *state) collect(r *slog.Record, own []slog.Attr) []slog.Attr {
 	}
 	s.msg = r.Message
 	r.Attrs(func(a slog.Attr) bool {
-		if a.Key == EventKey {
-			if name, ok := eventOf(a); ok {
-				s.event = name
+		// Events, facts and LogValuers all hide behind these two kinds:
+		// the common attribute pays for one comparison.
+		if k := a.Value.Kind(); k == slog.KindAny || k == slog.KindLogValuer {
+			if a.Key == EventKey {
+				if name, ok := eventOf(a); ok {
+					s.event = name
+					return true
+				}
+			}
+			if s.takeFact(a) {
 				return true
 			}
+			if s.h.c.mig != nil {
+				// Renames look inside the groups LogValuers resolve to.
+				a.Value = a.Value.Resolve()
+			}
+			a = inlined(a)
 		}
-		if s.takeFact(a) {
-			return true
-		}
-		if s.h.c.mig != nil {
-			// Renames look inside the groups LogValuers resolve to.
-			a.Value = a.Value.Resolve()
-		}
-		own = append(own, inlined(a))
+		own = append(own, a)
 		return true
 	})
 	if s.b != nil {
@@ -882,6 +887,9 @@ func (s *state) addAuditFields(attrs, own []slog.Attr) (_ []slog.Attr, id string
 	if len(s.h.groups) == 0 {
 		// The record's own keys as they are written, for taken.
 		c.moveReserved(own)
+	}
+	if len(s.facts)+len(s.h.facts)+len(s.ext)+len(s.ctxAttrs) == 0 {
+		return attrs, id
 	}
 	for _, list := range [4][]slog.Attr{s.facts, s.h.facts, s.ext, s.ctxAttrs} {
 		for _, a := range list {
