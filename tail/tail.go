@@ -386,14 +386,8 @@ func (t *Tail) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	id, code, reason := t.check(r)
-	ctx := r.Context()
-	if !id.IsZero() {
-		ctx = audit.WithIdentity(ctx, id)
-	}
-	if code != 0 {
-		t.log(ctx, slog.LevelWarn, "Log access denied", EventDenied, q, slog.String("reason", reason))
-		http.Error(w, http.StatusText(code), code)
+	ctx, ok := t.authorized(w, r, q)
+	if !ok {
 		return
 	}
 	f, n, follow, err := parseQuery(q, t.keys)
@@ -417,6 +411,34 @@ func (t *Tail) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Logged after subscribing, so a reader that follows sees its own read.
 	t.log(ctx, slog.LevelInfo, "Log read", EventRead, q)
 
+	rc, err := startStream(w, kept, f, n)
+	if err != nil || rd == nil {
+		return
+	}
+	t.stream(ctx, w, rc, f, rd)
+}
+
+// authorized runs the Authorize hook and, when it refuses, writes the
+// refusal and the audit event of it. The identity the hook returns is
+// bound to the context even then, so that the events name the reader.
+func (t *Tail) authorized(w http.ResponseWriter, r *http.Request, q map[string][]string) (context.Context, bool) {
+	id, code, reason := t.check(r)
+	ctx := r.Context()
+	if !id.IsZero() {
+		ctx = audit.WithIdentity(ctx, id)
+	}
+	if code != 0 {
+		t.log(ctx, slog.LevelWarn, "Log access denied", EventDenied, q, slog.String("reason", reason))
+		http.Error(w, http.StatusText(code), code)
+		return ctx, false
+	}
+	return ctx, true
+}
+
+// startStream writes the headers and the last n kept lines that match f,
+// and flushes them, so that the reader has the history before the first
+// new line arrives. An error means the client can take no more.
+func startStream(w http.ResponseWriter, kept [][]byte, f *filter, n int) (*http.ResponseController, error) {
 	h := w.Header()
 	h.Set("Content-Type", "application/x-ndjson")
 	h.Set("Cache-Control", "no-store")
@@ -425,13 +447,17 @@ func (t *Tail) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
 	for _, line := range lastMatching(kept, f, n) {
 		if _, err := w.Write(line); err != nil {
-			return
+			return nil, err
 		}
 	}
-	if flush(rc) != nil || rd == nil {
-		return
-	}
+	return rc, flush(rc)
+}
 
+// stream sends each new line that matches f as it is written, flushing
+// after each batch so that the reader sees it at once, until the client
+// goes away, until passes, or the Tail is closed. At until or Close, the
+// lines already queued are still sent, with the count of any lost.
+func (t *Tail) stream(ctx context.Context, w http.ResponseWriter, rc *http.ResponseController, f *filter, rd *reader) {
 	var deadline <-chan time.Time
 	if !f.until.IsZero() {
 		timer := time.NewTimer(time.Until(f.until))
@@ -571,42 +597,80 @@ type filter struct {
 }
 
 // parseQuery reads the filter, the history count and follow from a
-// request's query.
+// request's query. Each parameter is read by a step of its own, whose
+// error names the parameter and the form it wants.
 func parseQuery(q map[string][]string, k keys) (f *filter, history int, follow bool, err error) {
 	f = &filter{keys: k, events: nonEmpty(q["event"]), users: nonEmpty(q["user"])}
-	for _, s := range nonEmpty(q["status"]) {
-		s = strings.ToLower(s)
-		if len(s) != 3 || s[0] < '1' || s[0] > '5' || !(isDigit(s[1]) && isDigit(s[2]) || s[1:] == "xx") {
-			return nil, 0, false, fmt.Errorf("tail: status %q: want a code such as 404 or a class such as 4xx", s)
-		}
-		f.statuses = append(f.statuses, s)
+	if f.statuses, err = parseStatuses(nonEmpty(q["status"])); err != nil {
+		return nil, 0, false, err
 	}
-	for _, p := range []struct {
-		name string
-		t    *time.Time
-	}{{"since", &f.since}, {"until", &f.until}} {
-		if v := q[p.name]; len(v) > 0 && v[0] != "" {
-			tm, err := time.Parse(time.RFC3339, v[0])
-			if err != nil {
-				return nil, 0, false, fmt.Errorf("tail: %s: want an RFC 3339 time such as 2026-11-21T19:33:29Z", p.name)
-			}
-			*p.t = tm
-		}
+	if f.since, err = parseTime(q, "since"); err != nil {
+		return nil, 0, false, err
+	}
+	if f.until, err = parseTime(q, "until"); err != nil {
+		return nil, 0, false, err
 	}
 	f.needsDecoding = len(f.events) > 0 || len(f.users) > 0 || len(f.statuses) > 0 || !f.since.IsZero() || !f.until.IsZero()
-	if v := first(q["history"]); v != "" {
-		history, err = strconv.Atoi(v)
-		if err != nil || history < 0 {
-			return nil, 0, false, errors.New("tail: history: want a count of lines")
-		}
+	if history, err = parseHistory(first(q["history"])); err != nil {
+		return nil, 0, false, err
 	}
-	follow = true
-	if v := first(q["follow"]); v != "" {
-		if follow, err = strconv.ParseBool(v); err != nil {
-			return nil, 0, false, errors.New("tail: follow: want true or false")
-		}
+	if follow, err = parseFollow(first(q["follow"])); err != nil {
+		return nil, 0, false, err
 	}
 	return f, history, follow, nil
+}
+
+// parseStatuses checks each status asked for, lowercased, so that a
+// typo is refused rather than silently matching nothing.
+func parseStatuses(vs []string) ([]string, error) {
+	var statuses []string
+	for _, s := range vs {
+		s = strings.ToLower(s)
+		if len(s) != 3 || s[0] < '1' || s[0] > '5' || !(isDigit(s[1]) && isDigit(s[2]) || s[1:] == "xx") {
+			return nil, fmt.Errorf("tail: status %q: want a code such as 404 or a class such as 4xx", s)
+		}
+		statuses = append(statuses, s)
+	}
+	return statuses, nil
+}
+
+// parseTime reads the time parameter name; the zero time, which no bound
+// uses, when it is absent or empty.
+func parseTime(q map[string][]string, name string) (time.Time, error) {
+	v := first(q[name])
+	if v == "" {
+		return time.Time{}, nil
+	}
+	tm, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("tail: %s: want an RFC 3339 time such as 2026-11-21T19:33:29Z", name)
+	}
+	return tm, nil
+}
+
+// parseHistory reads the history count; none asked for is 0.
+func parseHistory(v string) (int, error) {
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, errors.New("tail: history: want a count of lines")
+	}
+	return n, nil
+}
+
+// parseFollow reads follow, true unless asked otherwise: a reader follows
+// the log by default.
+func parseFollow(v string) (bool, error) {
+	if v == "" {
+		return true, nil
+	}
+	follow, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, errors.New("tail: follow: want true or false")
+	}
+	return follow, nil
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
@@ -629,7 +693,8 @@ func nonEmpty(vs []string) []string {
 }
 
 // match reports whether line, one JSON object, passes every part of f.
-// A line that is not a JSON object passes only the zero filter.
+// A line that is not a JSON object passes only the zero filter. The parts
+// are checked in turn, so that a line is decoded no further than needed.
 func (f *filter) match(line []byte) bool {
 	if !f.needsDecoding {
 		return true
@@ -638,11 +703,8 @@ func (f *filter) match(line []byte) bool {
 	if json.Unmarshal(line, &rec) != nil {
 		return false
 	}
-	if len(f.events) > 0 {
-		var ev string
-		if json.Unmarshal(rec[f.keys.event], &ev) != nil || !matchEvent(f.events, ev) {
-			return false
-		}
+	if len(f.events) > 0 && !matchEventRaw(f.events, rec[f.keys.event]) {
+		return false
 	}
 	if len(f.users) > 0 && !matchUser(f.users, rec[f.keys.user]) {
 		return false
@@ -650,16 +712,31 @@ func (f *filter) match(line []byte) bool {
 	if len(f.statuses) > 0 && !matchStatus(f.statuses, rec[f.keys.status]) {
 		return false
 	}
-	if !f.since.IsZero() || !f.until.IsZero() {
-		var tm time.Time
-		if json.Unmarshal(rec[f.keys.time], &tm) != nil {
-			return false
-		}
-		if !f.since.IsZero() && tm.Before(f.since) || !f.until.IsZero() && !tm.Before(f.until) {
-			return false
-		}
+	return f.inWindow(rec[f.keys.time])
+}
+
+// matchEventRaw reports whether the event raw, a JSON string, is one
+// of want. One that is absent or not a string matches nothing.
+func matchEventRaw(want []string, raw json.RawMessage) bool {
+	var ev string
+	if json.Unmarshal(raw, &ev) != nil {
+		return false
 	}
-	return true
+	return matchEvent(want, ev)
+}
+
+// inWindow reports whether the record's time, raw, is within
+// [since, until). A record whose time cannot be read is outside any
+// window: it cannot be placed in it.
+func (f *filter) inWindow(raw json.RawMessage) bool {
+	if f.since.IsZero() && f.until.IsZero() {
+		return true
+	}
+	var tm time.Time
+	if json.Unmarshal(raw, &tm) != nil {
+		return false
+	}
+	return (f.since.IsZero() || !tm.Before(f.since)) && (f.until.IsZero() || tm.Before(f.until))
 }
 
 func matchEvent(want []string, ev string) bool {
