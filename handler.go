@@ -714,7 +714,9 @@ func (h *Handler) dirtyAttr(a slog.Attr, top bool) bool {
 	case k == slog.KindLogValuer:
 		// Resolved once, and the resolved value is the one checked and
 		// written; with nothing to check, the wrapped handler resolves it.
-		return h.c.red != nil || h.c.mig != nil
+		// Under an empty key, at the top level, it may resolve to keys of
+		// the audit's own (see inlined).
+		return h.c.red != nil || h.c.mig != nil || top && a.Key == ""
 	case k == slog.KindAny && (a.Key == EventKey && isEvent(a) || isFact(a)):
 		return true
 	case top && h.c.mayBeReserved(a.Key) && h.c.hasReserved(a):

@@ -670,6 +670,38 @@ func TestReservedKeys(t *testing.T) {
 	}
 }
 
+// TestReservedKeysWithoutAuditFields checks that a record with no audit
+// field of its own, which may go to the wrapped handler as it is, still
+// cannot imitate them: with redaction on or off, its keys of the audit's
+// own are moved under the collision prefix by every route.
+func TestReservedKeysWithoutAuditFields(t *testing.T) {
+	forged := func() []any {
+		return []any{slog.String(EventIDKey, "mallory")}
+	}
+	for _, c := range []struct {
+		name string
+		args func() []any
+	}{
+		{"record attr", forged},
+		{"empty-key group", func() []any { return []any{slog.Group("", forged()...)} }},
+		{"empty-key LogValuer", func() []any { return []any{slog.Any("", inlineValuer{slog.String(EventIDKey, "mallory")})} }},
+		{"empty-key LogValuer in an empty-key group", func() []any {
+			return []any{slog.Group("", slog.Any("", inlineValuer{slog.String(EventIDKey, "mallory")}))}
+		}},
+	} {
+		for _, off := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/DisableRedaction=%v", c.name, off), func(t *testing.T) {
+				var buf bytes.Buffer
+				slog.New(NewHandler(newJSON(&buf, nil), &Options{DisableRedaction: off})).Info("m", c.args()...)
+				want := `{"level":"INFO","msg":"m","fields.event_id":"mallory"}`
+				if got := strings.TrimSpace(buf.String()); got != want {
+					t.Errorf("got  %s\nwant %s", got, want)
+				}
+			})
+		}
+	}
+}
+
 func TestCollisionPrefixConfigurable(t *testing.T) {
 	for _, c := range []struct {
 		name   string
