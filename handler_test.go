@@ -6382,6 +6382,9 @@ func rtRoutes(t testing.TB) []rtRoute {
 		{name: "http.Cookie values in a list", log: func(l *slog.Logger) {
 			l.Info("m", "jar", []*http.Cookie{{Name: "a", Value: rtSecret}, nil}, "one", http.Cookie{Name: "b", Value: rtSecret})
 		}},
+		{name: "*url.Userinfo with a password, its user name kept", log: func(l *slog.Logger) {
+			l.Info("m", "u", url.UserPassword("bobby", rtSecret), "in", struct{ Who *url.Userinfo }{url.UserPassword("bobby", rtSecret)})
+		}, keep: []string{"bobby"}},
 		{name: "http.Header", log: func(l *slog.Logger) {
 			l.Info("m", "h", http.Header{"Authorization": {"Basic " + rtSecret}, "Cookie": {"sid=" + rtSecret},
 				"X-Api-Key": {rtSecret}, "Accept": {"text/html"}})

@@ -718,6 +718,7 @@ var (
 	reflectValType  = reflect.TypeOf(reflect.Value{})
 	cookieType      = reflect.TypeOf(http.Cookie{})
 	urlType         = reflect.TypeOf(url.URL{})
+	userinfoType    = reflect.TypeOf(url.Userinfo{})
 	privateKeyIface = reflect.TypeOf((*interface {
 		Public() crypto.PublicKey
 		Equal(crypto.PrivateKey) bool
@@ -765,6 +766,7 @@ const (
 	isPrivateKey
 	isPureError
 	isURL
+	isUserinfo
 )
 
 // typeInfo is what the walk needs of a type, computed once per type and
@@ -816,6 +818,8 @@ func (rd *redactor) info(t reflect.Type) *typeInfo {
 		ti.special = isPureError
 	case t == urlType || t.Kind() == reflect.Pointer && t.Elem() == urlType:
 		ti.special = isURL
+	case t == userinfoType || t.Kind() == reflect.Pointer && t.Elem() == userinfoType:
+		ti.special = isUserinfo
 	}
 	fmtCalls := t.Implements(formatterType) || t.Implements(errorType) || t.Implements(stringerType)
 	switch rd.style {
@@ -1102,6 +1106,21 @@ func (w *walker) walk(rv reflect.Value, depth int, at walkAt) (slog.Value, walkF
 			}
 			if s, ch := w.rd.str(u.String()); ch {
 				return slog.StringValue(s), walkChanged
+			}
+		}
+	case isUserinfo:
+		// The user part of a URL: its text is "user:password". The user
+		// name stays, for the audit trail; the password never appears.
+		if !(nilable && rv.IsNil()) && rv.CanInterface() {
+			var u *url.Userinfo
+			if t.Kind() == reflect.Pointer {
+				u = rv.Interface().(*url.Userinfo)
+			} else {
+				uv := rv.Interface().(url.Userinfo)
+				u = &uv
+			}
+			if p, ok := u.Password(); ok {
+				return slog.StringValue(url.User(u.Username()).String() + ":" + w.rd.redact(p)), walkChanged
 			}
 		}
 	case isPureError:
