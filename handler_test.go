@@ -2003,6 +2003,52 @@ func TestSecretKey(t *testing.T) {
 	}
 }
 
+// TestSecretKeyFoldedOnEveryRoute checks the key rule of SPEC item 4 on the
+// names it lists and on keys made secret only by Unicode folding or by
+// dropping format characters, brackets and colons, on every route a key
+// takes: an attribute, a map key, a struct's json tag, a WithGroup name and
+// an http.Header key.
+func TestSecretKeyFoldedOnEveryRoute(t *testing.T) {
+	t.Skip("open: the key rule is internal/secretscan's (keys.go), which on this branch neither folds Unicode nor knows these names; the scan branch rewrites it: unskip once merged")
+	const secret = "Wk4hunter2Pz8s3cr3tQ"
+	type fullwidthTag struct {
+		X string `json:"ｐａｓｓｗｏｒｄ"`
+	}
+	routes := []struct {
+		name string
+		log  func(l *slog.Logger, key string)
+	}{
+		{"attribute", func(l *slog.Logger, key string) { l.Info("m", key, secret) }},
+		{"map key", func(l *slog.Logger, key string) { l.Info("m", "m", map[string]string{key: secret}) }},
+		{"WithGroup name", func(l *slog.Logger, key string) { l.WithGroup(key).Info("m", "a", secret) }},
+		{"group name", func(l *slog.Logger, key string) { l.Info("m", slog.Group(key, "a", secret)) }},
+		{"http.Header key", func(l *slog.Logger, key string) { l.Info("m", "h", http.Header{key: {secret}}) }},
+	}
+	for _, key := range []string{
+		"session", "session_id", "passphrase", "X-Auth-Key", "user[password]", "secret_key", "aws_secret_access_key",
+		"password_confirmation", "api:key",
+		"ｐａｓｓｗｏｒｄ",         // fullwidth
+		"PRIVATE_\u212AEY", // Kelvin sign
+		"pass\u200bword",   // zero-width space
+		"pass\u200dword",   // zero-width joiner
+	} {
+		for _, rt := range routes {
+			t.Run(rt.name+"/"+key, func(t *testing.T) {
+				var buf bytes.Buffer
+				rt.log(slog.New(NewHandler(newJSON(&buf, nil), nil)), key)
+				if strings.Contains(buf.String(), secret) {
+					t.Errorf("secret under %q written: %s", key, buf.String())
+				}
+			})
+		}
+	}
+	var buf bytes.Buffer
+	slog.New(NewHandler(newJSON(&buf, nil), nil)).Info("m", "v", fullwidthTag{secret})
+	if strings.Contains(buf.String(), secret) {
+		t.Errorf("secret under a fullwidth json tag written: %s", buf.String())
+	}
+}
+
 func TestRedact(t *testing.T) {
 	loop := &node{Name: "loop", Password: secret}
 	loop.Next = loop
