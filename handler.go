@@ -333,6 +333,11 @@ type config struct {
 	onWriteError  func(WriteError)
 	fallback      slog.Handler // nil: no fallback
 	ids           idSource
+	// nested: the wrapped handler is a Handler too, which adds the
+	// identity, the context's attributes and the event id itself, from
+	// the same context, and takes an Event as the record's event, and
+	// Outcome, Reason and Target as its facts.
+	nested bool
 
 	written, failed atomic.Uint64
 }
@@ -497,6 +502,7 @@ func NewHandler(inner slog.Handler, opts *Options) *Handler {
 		inner = stdlog.New(inner)
 	}
 	c := newConfig(opts)
+	_, c.nested = inner.(*Handler)
 	// The redactor calls only the methods the wrapped handler would call.
 	c.red.writesTo(inner)
 	return &Handler{c: c, out: handlers{inner, inner}, fb: handlers{c.fallback, c.fallback}}
@@ -529,7 +535,7 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 			h2.event, _ = h.c.red.str(name)
 			continue
 		}
-		if f := h.c.f.factAttrs(a, nil); f != nil {
+		if f := h.c.f.factAttrs(a, nil); f != nil && !h.c.nested {
 			for i := range f {
 				f[i], _ = h.c.red.attr(f[i], false)
 			}
@@ -745,7 +751,8 @@ func (s *state) collect(r *slog.Record, own []slog.Attr) []slog.Attr {
 				return true
 			}
 		}
-		if s.takeFact(a) {
+		if !s.h.c.nested && s.takeFact(a) {
+			// (A wrapped Handler takes them itself, at its keys.)
 			return true
 		}
 		if s.h.c.mig != nil {
@@ -855,21 +862,32 @@ func (s *state) redact(own []slog.Attr) {
 // once, and returns them with the event id.
 func (s *state) addAuditFields(attrs, own []slog.Attr) (_ []slog.Attr, id string) {
 	c := s.h.c
-	if s.event != "" {
+	lists := [4][]slog.Attr{s.facts, s.h.facts, s.ext, s.ctxAttrs}
+	switch {
+	case c.nested:
+		// The wrapped Handler takes an Event for the record's event and
+		// gives it an id, and adds the identity and the context's
+		// attributes from the same context: written once, at its keys,
+		// not moved under the collision prefix as a caller's would be.
+		if s.event != "" {
+			attrs = append(attrs, Event(s.event))
+		}
+		lists[3] = nil
+	case s.event != "":
 		attrs = append(attrs, slog.String(c.eventKey, s.event))
 		if c.eventID {
 			id = c.ids.next()
 			attrs = append(attrs, slog.String(c.eventIDKey, id))
 		}
 	}
-	if s.identity.Key != "" {
+	if s.identity.Key != "" && !c.nested {
 		attrs = append(attrs, s.identity)
 	}
 	if len(s.h.groups) == 0 {
 		// The record's own keys as they are written, for taken.
 		c.moveReserved(own)
 	}
-	for _, list := range [4][]slog.Attr{s.facts, s.h.facts, s.ext, s.ctxAttrs} {
+	for _, list := range lists {
 		for _, a := range list {
 			if a = c.moveReservedAttr(a); a.Key == "" && a.Value.Kind() == slog.KindGroup {
 				// Inlined by handlers: its members are top-level keys.

@@ -547,6 +547,57 @@ func TestTopLevelKeysWrittenOnce(t *testing.T) {
 	}
 }
 
+// TestNestedHandlers checks that a Handler wrapping another Handler (a
+// library's over the application's, or the default-logger line run twice)
+// writes the audit fields once, at the top level, at the inner Handler's
+// keys: the outer one's event and identity are not taken for a caller's
+// attributes and moved under the collision prefix.
+func TestNestedHandlers(t *testing.T) {
+	ctx := With(WithIdentity(context.Background(), Identity{ID: "42", Name: "ada"}), "request_id", "r1")
+	for _, c := range []struct {
+		name  string
+		inner *Options
+		log   func(l *slog.Logger)
+		want  map[string]any // besides the event id
+	}{
+		{"event in the record", nil, func(l *slog.Logger) { l.InfoContext(ctx, "m", Event("e"), "k", 1) },
+			map[string]any{"event": "e", "user": map[string]any{"id": "42", "name": "ada"}, "request_id": "r1", "k": 1.0}},
+		{"event bound by the outer logger, under a group", nil, func(l *slog.Logger) { l.With(Event("w")).WithGroup("g").InfoContext(ctx, "m", "k", 1) },
+			map[string]any{"event": "w", "user": map[string]any{"id": "42", "name": "ada"}, "request_id": "r1", "g": map[string]any{"k": 1.0}}},
+		{"event bound to the context", nil, func(l *slog.Logger) { l.InfoContext(With(ctx, Event("c")), "m") },
+			map[string]any{"event": "c", "user": map[string]any{"id": "42", "name": "ada"}, "request_id": "r1"}},
+		{"the inner Handler's keys", &Options{Fields: ECSFields()}, func(l *slog.Logger) { l.InfoContext(ctx, "m", Event("e"), Outcome(OutcomeSuccess)) },
+			map[string]any{"event.action": "e", "event.outcome": "success", "user": map[string]any{"id": "42", "name": "ada"}, "request_id": "r1"}},
+		{"a caller's event still moved", nil, func(l *slog.Logger) { l.InfoContext(ctx, "m", Event("e"), "event", "mallory") },
+			map[string]any{"event": "e", "fields.event": "mallory", "user": map[string]any{"id": "42", "name": "ada"}, "request_id": "r1"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			c.log(slog.New(NewHandler(NewHandler(newJSON(&buf, nil), c.inner), nil)))
+			idKey := EventIDKey
+			if c.inner != nil {
+				idKey = c.inner.Fields.EventID
+			}
+			for k, n := range countKeys(topLevelKeys(t, buf.Bytes())) {
+				if n > 1 {
+					t.Errorf("top-level key %q written %d times: %s", k, n, buf.String())
+				}
+			}
+			ls := lines(t, buf.Bytes(), false)
+			if len(ls) != 1 {
+				t.Fatalf("got %d records, want 1: %s", len(ls), buf.String())
+			}
+			got := ls[0]
+			takeEventID(t, got, idKey)
+			delete(got, slog.LevelKey)
+			delete(got, slog.MessageKey)
+			if diff := cmp.Diff(c.want, got); diff != "" {
+				t.Errorf("record mismatch (-want +got):\n%s\noutput: %s", diff, buf.String())
+			}
+		})
+	}
+}
+
 func TestNoEventIDOption(t *testing.T) {
 	var buf bytes.Buffer
 	slog.New(NewHandler(newJSON(&buf, nil), &Options{NoEventID: true})).Info("m", Event("e"))
@@ -6610,3 +6661,12 @@ func (v inlineValuer) LogValue() slog.Value { return slog.GroupValue(v...) }
 type panickingWriter struct{}
 
 func (panickingWriter) Write([]byte) (int, error) { panic("fallback bug") }
+
+// countKeys returns how many times each key is in keys.
+func countKeys(keys []string) map[string]int {
+	n := map[string]int{}
+	for _, k := range keys {
+		n[k]++
+	}
+	return n
+}
