@@ -494,6 +494,12 @@ type group struct {
 // work: [slog.SetDefault] points the log package at the new handler, and the
 // old handler writing back through the log package would wait on itself
 // forever. Its level still follows [slog.SetLogLoggerLevel].
+//
+// When inner is a Handler too (that line run twice, or a library's Handler
+// over the application's), the audit fields are written once, by inner, at
+// its keys: this Handler passes the event on as an [Event], and leaves the
+// identity, the context's attributes and the event id to inner, which reads
+// the same context. Its WriteError then has no EventID.
 func NewHandler(inner slog.Handler, opts *Options) *Handler {
 	if inner == nil {
 		inner = slog.Default().Handler()
