@@ -854,13 +854,21 @@ func (s *state) redact(own []slog.Attr) {
 			own[i] = a
 		}
 	}
-	for _, list := range [2][]slog.Attr{s.ext, s.facts} {
-		for i := range list {
-			if a, changed := rd.attr(list[i], false); changed {
-				list[i] = a
-			}
+	for i := range s.facts {
+		if a, changed := rd.attr(s.facts[i], false); changed {
+			s.facts[i] = a
 		}
 	}
+	ext := s.ext // the hook's slice, maybe shared: written only once copied
+	for i := range ext {
+		if a, changed := rd.attr(ext[i], false); changed {
+			if &ext[0] == &s.ext[0] {
+				ext = slices.Clone(s.ext)
+			}
+			ext[i] = a
+		}
+	}
+	s.ext = ext
 }
 
 // addAuditFields is stage 4: it appends the event, a fresh event id, the

@@ -1479,6 +1479,42 @@ func TestConcurrentMasking(t *testing.T) {
 // Handler: writing. A record the wrapped handler cannot write is never
 // lost silently, and no hook can take a record down.
 
+// TestContextAttrsSliceNotWritten checks that the slice ContextAttrs
+// returns is only read: a hook may return the same slice to every record,
+// from any number of goroutines, and it must stay as it was.
+func TestContextAttrsSliceNotWritten(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		attrs []slog.Attr
+	}{
+		{"a secret key", []slog.Attr{slog.String("svc", "api"), slog.String("password", "p")}},
+		{"a LogValuer", []slog.Attr{slog.Any("v", inlineValuer{slog.Int("n", 1)})}},
+		{"an empty-key LogValuer", []slog.Attr{slog.Any("", inlineValuer{slog.Int("n", 1)})}},
+		{"a key of the audit's own", []slog.Attr{slog.String(EventIDKey, "x")}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			shared := slices.Clone(c.attrs)
+			l := slog.New(NewHandler(slog.NewJSONHandler(io.Discard, nil), &Options{
+				ContextAttrs: func(context.Context) []slog.Attr { return shared },
+			}))
+			var wg sync.WaitGroup
+			for range 4 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for range 50 {
+						l.Info("m", Event("e"))
+					}
+				}()
+			}
+			wg.Wait()
+			if fmt.Sprint(shared) != fmt.Sprint(c.attrs) {
+				t.Errorf("the hook's slice was written: %v, want %v", shared, c.attrs)
+			}
+		})
+	}
+}
+
 func TestWriteFailures(t *testing.T) {
 	for _, c := range []struct {
 		name     string
