@@ -347,6 +347,11 @@ type config struct {
 	onWriteError  func(WriteError)
 	fallback      slog.Handler // nil: no fallback
 	ids           idSource
+	// nested: the wrapped handler is a Handler too, which adds the
+	// identity, the context's attributes and the event id itself, from
+	// the same context, and takes an Event as the record's event, and
+	// Outcome, Reason and Target as its facts.
+	nested bool
 
 	written, failed atomic.Uint64
 }
@@ -503,6 +508,12 @@ type group struct {
 // work: [slog.SetDefault] points the log package at the new handler, and the
 // old handler writing back through the log package would wait on itself
 // forever. Its level still follows [slog.SetLogLoggerLevel].
+//
+// When inner is a Handler too (that line run twice, or a library's Handler
+// over the application's), the audit fields are written once, by inner, at
+// its keys: this Handler passes the event on as an [Event], and leaves the
+// identity, the context's attributes and the event id to inner, which reads
+// the same context. Its WriteError then has no EventID.
 func NewHandler(inner slog.Handler, opts *Options) *Handler {
 	if inner == nil {
 		inner = slog.Default().Handler()
@@ -511,6 +522,7 @@ func NewHandler(inner slog.Handler, opts *Options) *Handler {
 		inner = stdlog.New(inner)
 	}
 	c := newConfig(opts)
+	_, c.nested = inner.(*Handler)
 	// The redactor calls only the methods the wrapped handler would call.
 	c.red.writesTo(inner)
 	return &Handler{c: c, out: handlers{inner, inner}, fb: handlers{c.fallback, c.fallback}}
@@ -543,7 +555,7 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 			h2.event, _ = h.c.red.str(name)
 			continue
 		}
-		if f := h.c.f.factAttrs(a, nil); f != nil {
+		if f := h.c.f.factAttrs(a, nil); f != nil && !h.c.nested {
 			for i := range f {
 				f[i], _ = h.c.red.attr(f[i], false)
 			}
@@ -728,7 +740,9 @@ func (h *Handler) dirtyAttr(a slog.Attr, top bool) bool {
 	case k == slog.KindLogValuer:
 		// Resolved once, and the resolved value is the one checked and
 		// written; with nothing to check, the wrapped handler resolves it.
-		return h.c.red != nil || h.c.mig != nil
+		// Under an empty key, at the top level, it may resolve to keys of
+		// the audit's own (see inlined).
+		return h.c.red != nil || h.c.mig != nil || top && a.Key == ""
 	case k == slog.KindAny && (a.Key == EventKey && isEvent(a) || isFact(a)):
 		return true
 	case top && h.c.mayBeReserved(a.Key) && h.c.hasReserved(a):
@@ -762,7 +776,8 @@ func (s *state) collect(r *slog.Record, own []slog.Attr) []slog.Attr {
 					return true
 				}
 			}
-			if s.takeFact(a) {
+			if !s.h.c.nested && s.takeFact(a) {
+				// (A wrapped Handler takes them itself, at its keys.)
 				return true
 			}
 			if s.h.c.mig != nil {
@@ -860,13 +875,21 @@ func (s *state) redact(own []slog.Attr) {
 			own[i] = a
 		}
 	}
-	for _, list := range [2][]slog.Attr{s.ext, s.facts} {
-		for i := range list {
-			if a, changed := rd.attr(list[i], false); changed {
-				list[i] = a
-			}
+	for i := range s.facts {
+		if a, changed := rd.attr(s.facts[i], false); changed {
+			s.facts[i] = a
 		}
 	}
+	ext := s.ext // the hook's slice, maybe shared: written only once copied
+	for i := range ext {
+		if a, changed := rd.attr(ext[i], false); changed {
+			if &ext[0] == &s.ext[0] {
+				ext = slices.Clone(s.ext)
+			}
+			ext[i] = a
+		}
+	}
+	s.ext = ext
 }
 
 // addAuditFields is stage 4: it appends the event, a fresh event id, the
@@ -874,24 +897,32 @@ func (s *state) redact(own []slog.Attr) {
 // once, and returns them with the event id.
 func (s *state) addAuditFields(attrs, own []slog.Attr) (_ []slog.Attr, id string) {
 	c := s.h.c
-	if s.event != "" {
+	lists := [4][]slog.Attr{s.facts, s.h.facts, s.ext, s.ctxAttrs}
+	switch {
+	case c.nested:
+		// The wrapped Handler takes an Event for the record's event and
+		// gives it an id, and adds the identity and the context's
+		// attributes from the same context: written once, at its keys,
+		// not moved under the collision prefix as a caller's would be.
+		if s.event != "" {
+			attrs = append(attrs, Event(s.event))
+		}
+		lists[3] = nil
+	case s.event != "":
 		attrs = append(attrs, slog.String(c.eventKey, s.event))
 		if c.eventID {
 			id = c.ids.next()
 			attrs = append(attrs, slog.String(c.eventIDKey, id))
 		}
 	}
-	if s.identity.Key != "" {
+	if s.identity.Key != "" && !c.nested {
 		attrs = append(attrs, s.identity)
 	}
 	if len(s.h.groups) == 0 {
 		// The record's own keys as they are written, for taken.
 		c.moveReserved(own)
 	}
-	if len(s.facts)+len(s.h.facts)+len(s.ext)+len(s.ctxAttrs) == 0 {
-		return attrs, id
-	}
-	for _, list := range [4][]slog.Attr{s.facts, s.h.facts, s.ext, s.ctxAttrs} {
+	for _, list := range lists {
 		for _, a := range list {
 			if a = c.moveReservedAttr(a); a.Key == "" && a.Value.Kind() == slog.KindGroup {
 				// Inlined by handlers: its members are top-level keys.

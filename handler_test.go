@@ -547,6 +547,57 @@ func TestTopLevelKeysWrittenOnce(t *testing.T) {
 	}
 }
 
+// TestNestedHandlers checks that a Handler wrapping another Handler (a
+// library's over the application's, or the default-logger line run twice)
+// writes the audit fields once, at the top level, at the inner Handler's
+// keys: the outer one's event and identity are not taken for a caller's
+// attributes and moved under the collision prefix.
+func TestNestedHandlers(t *testing.T) {
+	ctx := With(WithIdentity(context.Background(), Identity{ID: "42", Name: "ada"}), "request_id", "r1")
+	for _, c := range []struct {
+		name  string
+		inner *Options
+		log   func(l *slog.Logger)
+		want  map[string]any // besides the event id
+	}{
+		{"event in the record", nil, func(l *slog.Logger) { l.InfoContext(ctx, "m", Event("e"), "k", 1) },
+			map[string]any{"event": "e", "user": map[string]any{"id": "42", "name": "ada"}, "request_id": "r1", "k": 1.0}},
+		{"event bound by the outer logger, under a group", nil, func(l *slog.Logger) { l.With(Event("w")).WithGroup("g").InfoContext(ctx, "m", "k", 1) },
+			map[string]any{"event": "w", "user": map[string]any{"id": "42", "name": "ada"}, "request_id": "r1", "g": map[string]any{"k": 1.0}}},
+		{"event bound to the context", nil, func(l *slog.Logger) { l.InfoContext(With(ctx, Event("c")), "m") },
+			map[string]any{"event": "c", "user": map[string]any{"id": "42", "name": "ada"}, "request_id": "r1"}},
+		{"the inner Handler's keys", &Options{Fields: ECSFields()}, func(l *slog.Logger) { l.InfoContext(ctx, "m", Event("e"), Outcome(OutcomeSuccess)) },
+			map[string]any{"event.action": "e", "event.outcome": "success", "user": map[string]any{"id": "42", "name": "ada"}, "request_id": "r1"}},
+		{"a caller's event still moved", nil, func(l *slog.Logger) { l.InfoContext(ctx, "m", Event("e"), "event", "mallory") },
+			map[string]any{"event": "e", "fields.event": "mallory", "user": map[string]any{"id": "42", "name": "ada"}, "request_id": "r1"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			c.log(slog.New(NewHandler(NewHandler(newJSON(&buf, nil), c.inner), nil)))
+			idKey := EventIDKey
+			if c.inner != nil {
+				idKey = c.inner.Fields.EventID
+			}
+			for k, n := range countKeys(topLevelKeys(t, buf.Bytes())) {
+				if n > 1 {
+					t.Errorf("top-level key %q written %d times: %s", k, n, buf.String())
+				}
+			}
+			ls := lines(t, buf.Bytes(), false)
+			if len(ls) != 1 {
+				t.Fatalf("got %d records, want 1: %s", len(ls), buf.String())
+			}
+			got := ls[0]
+			takeEventID(t, got, idKey)
+			delete(got, slog.LevelKey)
+			delete(got, slog.MessageKey)
+			if diff := cmp.Diff(c.want, got); diff != "" {
+				t.Errorf("record mismatch (-want +got):\n%s\noutput: %s", diff, buf.String())
+			}
+		})
+	}
+}
+
 func TestNoEventIDOption(t *testing.T) {
 	var buf bytes.Buffer
 	slog.New(NewHandler(newJSON(&buf, nil), &Options{NoEventID: true})).Info("m", Event("e"))
@@ -670,6 +721,38 @@ func TestReservedKeys(t *testing.T) {
 	}
 }
 
+// TestReservedKeysWithoutAuditFields checks that a record with no audit
+// field of its own, which may go to the wrapped handler as it is, still
+// cannot imitate them: with redaction on or off, its keys of the audit's
+// own are moved under the collision prefix by every route.
+func TestReservedKeysWithoutAuditFields(t *testing.T) {
+	forged := func() []any {
+		return []any{slog.String(EventIDKey, "mallory")}
+	}
+	for _, c := range []struct {
+		name string
+		args func() []any
+	}{
+		{"record attr", forged},
+		{"empty-key group", func() []any { return []any{slog.Group("", forged()...)} }},
+		{"empty-key LogValuer", func() []any { return []any{slog.Any("", inlineValuer{slog.String(EventIDKey, "mallory")})} }},
+		{"empty-key LogValuer in an empty-key group", func() []any {
+			return []any{slog.Group("", slog.Any("", inlineValuer{slog.String(EventIDKey, "mallory")}))}
+		}},
+	} {
+		for _, off := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/DisableRedaction=%v", c.name, off), func(t *testing.T) {
+				var buf bytes.Buffer
+				slog.New(NewHandler(newJSON(&buf, nil), &Options{DisableRedaction: off})).Info("m", c.args()...)
+				want := `{"level":"INFO","msg":"m","fields.event_id":"mallory"}`
+				if got := strings.TrimSpace(buf.String()); got != want {
+					t.Errorf("got  %s\nwant %s", got, want)
+				}
+			})
+		}
+	}
+}
+
 func TestCollisionPrefixConfigurable(t *testing.T) {
 	for _, c := range []struct {
 		name   string
@@ -691,6 +774,34 @@ func TestCollisionPrefixConfigurable(t *testing.T) {
 			l.InfoContext(ctx, "m", key, "x")
 			if !strings.Contains(buf.String(), c.want) {
 				t.Errorf("got %s\nwant it to hold %s", buf.String(), c.want)
+			}
+		})
+	}
+}
+
+// TestAuditKeysDistinct checks that Options naming two of the audit's own
+// fields alike (a careless EventKey or Fields) still write every top-level
+// key once.
+func TestAuditKeysDistinct(t *testing.T) {
+	t.Skip("open: EventKey, Fields.EventID and Fields.User may be configured equal (or one a dotted prefix of another), and the record then has the key twice; which field keeps the key is a design decision, and NewHandler cannot return an error")
+	for _, opts := range []*Options{
+		{EventKey: EventIDKey},
+		{EventKey: IdentityKey},
+		{Fields: Fields{EventID: IdentityKey}},
+		{Fields: Fields{User: EventKey}},
+		{Fields: Fields{Event: "user.action"}},
+	} {
+		t.Run(fmt.Sprintf("%q/%q/%q/%q", opts.EventKey, opts.Fields.Event, opts.Fields.EventID, opts.Fields.User), func(t *testing.T) {
+			var buf bytes.Buffer
+			slog.New(NewHandler(newJSON(&buf, nil), opts)).InfoContext(WithIdentity(context.Background(), Identity{Name: "ada"}), "m", Event("e"))
+			seen := map[string]bool{}
+			for _, k := range topLevelKeys(t, buf.Bytes()) {
+				for s := range seen {
+					if k == s || strings.HasPrefix(k, s+".") || strings.HasPrefix(s, k+".") {
+						t.Errorf("top-level key %q collides with %q: %s", k, s, buf.String())
+					}
+				}
+				seen[k] = true
 			}
 		})
 	}
@@ -1368,6 +1479,42 @@ func TestConcurrentMasking(t *testing.T) {
 // Handler: writing. A record the wrapped handler cannot write is never
 // lost silently, and no hook can take a record down.
 
+// TestContextAttrsSliceNotWritten checks that the slice ContextAttrs
+// returns is only read: a hook may return the same slice to every record,
+// from any number of goroutines, and it must stay as it was.
+func TestContextAttrsSliceNotWritten(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		attrs []slog.Attr
+	}{
+		{"a secret key", []slog.Attr{slog.String("svc", "api"), slog.String("password", "p")}},
+		{"a LogValuer", []slog.Attr{slog.Any("v", inlineValuer{slog.Int("n", 1)})}},
+		{"an empty-key LogValuer", []slog.Attr{slog.Any("", inlineValuer{slog.Int("n", 1)})}},
+		{"a key of the audit's own", []slog.Attr{slog.String(EventIDKey, "x")}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			shared := slices.Clone(c.attrs)
+			l := slog.New(NewHandler(slog.NewJSONHandler(io.Discard, nil), &Options{
+				ContextAttrs: func(context.Context) []slog.Attr { return shared },
+			}))
+			var wg sync.WaitGroup
+			for range 4 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for range 50 {
+						l.Info("m", Event("e"))
+					}
+				}()
+			}
+			wg.Wait()
+			if fmt.Sprint(shared) != fmt.Sprint(c.attrs) {
+				t.Errorf("the hook's slice was written: %v, want %v", shared, c.attrs)
+			}
+		})
+	}
+}
+
 func TestWriteFailures(t *testing.T) {
 	for _, c := range []struct {
 		name     string
@@ -1968,6 +2115,52 @@ func TestSecretKey(t *testing.T) {
 		if got := rd.secretKey(key); got != want {
 			t.Errorf("secretKey(%q) = %v, want %v", key, got, want)
 		}
+	}
+}
+
+// TestSecretKeyFoldedOnEveryRoute checks the key rule of SPEC item 4 on the
+// names it lists and on keys made secret only by Unicode folding or by
+// dropping format characters, brackets and colons, on every route a key
+// takes: an attribute, a map key, a struct's json tag, a WithGroup name and
+// an http.Header key.
+func TestSecretKeyFoldedOnEveryRoute(t *testing.T) {
+	t.Skip("open: the key rule is internal/secretscan's (keys.go), which on this branch neither folds Unicode nor knows these names; the scan branch rewrites it: unskip once merged")
+	const secret = "Wk4hunter2Pz8s3cr3tQ"
+	type fullwidthTag struct {
+		X string `json:"ｐａｓｓｗｏｒｄ"`
+	}
+	routes := []struct {
+		name string
+		log  func(l *slog.Logger, key string)
+	}{
+		{"attribute", func(l *slog.Logger, key string) { l.Info("m", key, secret) }},
+		{"map key", func(l *slog.Logger, key string) { l.Info("m", "m", map[string]string{key: secret}) }},
+		{"WithGroup name", func(l *slog.Logger, key string) { l.WithGroup(key).Info("m", "a", secret) }},
+		{"group name", func(l *slog.Logger, key string) { l.Info("m", slog.Group(key, "a", secret)) }},
+		{"http.Header key", func(l *slog.Logger, key string) { l.Info("m", "h", http.Header{key: {secret}}) }},
+	}
+	for _, key := range []string{
+		"session", "session_id", "passphrase", "X-Auth-Key", "user[password]", "secret_key", "aws_secret_access_key",
+		"password_confirmation", "api:key",
+		"ｐａｓｓｗｏｒｄ",         // fullwidth
+		"PRIVATE_\u212AEY", // Kelvin sign
+		"pass\u200bword",   // zero-width space
+		"pass\u200dword",   // zero-width joiner
+	} {
+		for _, rt := range routes {
+			t.Run(rt.name+"/"+key, func(t *testing.T) {
+				var buf bytes.Buffer
+				rt.log(slog.New(NewHandler(newJSON(&buf, nil), nil)), key)
+				if strings.Contains(buf.String(), secret) {
+					t.Errorf("secret under %q written: %s", key, buf.String())
+				}
+			})
+		}
+	}
+	var buf bytes.Buffer
+	slog.New(NewHandler(newJSON(&buf, nil), nil)).Info("m", "v", fullwidthTag{secret})
+	if strings.Contains(buf.String(), secret) {
+		t.Errorf("secret under a fullwidth json tag written: %s", buf.String())
 	}
 }
 
@@ -6350,6 +6543,9 @@ func rtRoutes(t testing.TB) []rtRoute {
 		{name: "http.Cookie values in a list", log: func(l *slog.Logger) {
 			l.Info("m", "jar", []*http.Cookie{{Name: "a", Value: rtSecret}, nil}, "one", http.Cookie{Name: "b", Value: rtSecret})
 		}},
+		{name: "*url.Userinfo with a password, its user name kept", log: func(l *slog.Logger) {
+			l.Info("m", "u", url.UserPassword("bobby", rtSecret), "in", struct{ Who *url.Userinfo }{url.UserPassword("bobby", rtSecret)})
+		}, keep: []string{"bobby"}},
 		{name: "http.Header", log: func(l *slog.Logger) {
 			l.Info("m", "h", http.Header{"Authorization": {"Basic " + rtSecret}, "Cookie": {"sid=" + rtSecret},
 				"X-Api-Key": {rtSecret}, "Accept": {"text/html"}})
@@ -6501,3 +6697,12 @@ func (v inlineValuer) LogValue() slog.Value { return slog.GroupValue(v...) }
 type panickingWriter struct{}
 
 func (panickingWriter) Write([]byte) (int, error) { panic("fallback bug") }
+
+// countKeys returns how many times each key is in keys.
+func countKeys(keys []string) map[string]int {
+	n := map[string]int{}
+	for _, k := range keys {
+		n[k]++
+	}
+	return n
+}

@@ -755,6 +755,7 @@ var (
 	reflectValType  = reflect.TypeOf(reflect.Value{})
 	cookieType      = reflect.TypeOf(http.Cookie{})
 	urlType         = reflect.TypeOf(url.URL{})
+	userinfoType    = reflect.TypeOf(url.Userinfo{})
 	privateKeyIface = reflect.TypeOf((*interface {
 		Public() crypto.PublicKey
 		Equal(crypto.PrivateKey) bool
@@ -802,6 +803,7 @@ const (
 	isPrivateKey
 	isPureError
 	isURL
+	isUserinfo
 )
 
 // typeInfo is what the walk needs of a type, computed once per type and
@@ -866,6 +868,8 @@ func specialOf(t reflect.Type) special {
 		return isPureError
 	case isOrPointsTo(t, urlType):
 		return isURL
+	case isOrPointsTo(t, userinfoType):
+		return isUserinfo
 	}
 	return notSpecial
 }
@@ -1203,6 +1207,8 @@ func (w *walker) byType(rv reflect.Value, sp special, depth int, at walkAt) (v s
 		return slog.StringValue(w.rd.marker), walkChanged, true
 	case isURL:
 		return w.urlValue(rv)
+	case isUserinfo:
+		return w.userinfoValue(rv)
 	case isPureError:
 		return w.pureError(rv, at)
 	case isInert:
@@ -1262,6 +1268,26 @@ func (w *walker) urlValue(rv reflect.Value) (v slog.Value, fl walkFlags, done bo
 	}
 	if s, ch := w.rd.str(u.String()); ch {
 		return slog.StringValue(s), walkChanged, true
+	}
+	return slog.Value{}, 0, false
+}
+
+// userinfoValue writes the user part of a URL, whose text is
+// "user:password", with the user name kept, for the audit trail, and the
+// password never.
+func (w *walker) userinfoValue(rv reflect.Value) (v slog.Value, fl walkFlags, done bool) {
+	if isNil(rv) || !rv.CanInterface() {
+		return slog.Value{}, 0, false
+	}
+	var u *url.Userinfo
+	if rv.Kind() == reflect.Pointer {
+		u = rv.Interface().(*url.Userinfo)
+	} else {
+		uv := rv.Interface().(url.Userinfo)
+		u = &uv
+	}
+	if p, ok := u.Password(); ok {
+		return slog.StringValue(url.User(u.Username()).String() + ":" + w.rd.redact(p)), walkChanged, true
 	}
 	return slog.Value{}, 0, false
 }
