@@ -208,6 +208,10 @@ func durationKey(unit time.Duration) string {
 // Options configure a [Handler]. A nil *Options, like a zero Options, gives
 // the defaults: event names under "event" with an "event_id", identities
 // under "user", and redaction on.
+//
+// [NewHandler] panics when the options give the event, the event id and the
+// identity colliding keys (the same key, or one a dotted prefix of another,
+// such as "user" and "user.action"): every record would hold one key twice.
 type Options struct {
 	// Fields names the keys the Handler writes: a preset such as
 	// [OTelFields] or [ECSFields], changed field by field as needed. The
@@ -372,6 +376,13 @@ func newConfig(opts *Options) *config {
 		onWriteError: opts.OnWriteError,
 	}
 	c.reserved = [3]string{c.eventKey, c.eventIDKey, c.identityKey}
+	for i, k := range c.reserved {
+		for _, o := range c.reserved[i+1:] {
+			if k == o || dottedPrefix(k, o) || dottedPrefix(o, k) {
+				panic(fmt.Sprintf("audit: the event, event id and identity keys must differ, and none be a dotted prefix of another: %q and %q", k, o))
+			}
+		}
+	}
 	for i, k := range c.reserved {
 		c.reservedFirst[k[0]] = true
 		c.moved[i] = c.prefix + k

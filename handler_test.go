@@ -783,7 +783,10 @@ func TestCollisionPrefixConfigurable(t *testing.T) {
 // fields alike (a careless EventKey or Fields) still write every top-level
 // key once.
 func TestAuditKeysDistinct(t *testing.T) {
-	t.Skip("open: EventKey, Fields.EventID and Fields.User may be configured equal (or one a dotted prefix of another), and the record then has the key twice; which field keeps the key is a design decision, and NewHandler cannot return an error")
+	// Two audit fields under one key (or one key a dotted prefix of the
+	// other) would write that key twice in every record: NewHandler
+	// refuses such options at start-up, as Middleware refuses a second
+	// schema.
 	for _, opts := range []*Options{
 		{EventKey: EventIDKey},
 		{EventKey: IdentityKey},
@@ -792,18 +795,16 @@ func TestAuditKeysDistinct(t *testing.T) {
 		{Fields: Fields{Event: "user.action"}},
 	} {
 		t.Run(fmt.Sprintf("%q/%q/%q/%q", opts.EventKey, opts.Fields.Event, opts.Fields.EventID, opts.Fields.User), func(t *testing.T) {
-			var buf bytes.Buffer
-			slog.New(NewHandler(newJSON(&buf, nil), opts)).InfoContext(WithIdentity(context.Background(), Identity{Name: "ada"}), "m", Event("e"))
-			seen := map[string]bool{}
-			for _, k := range topLevelKeys(t, buf.Bytes()) {
-				for s := range seen {
-					if k == s || strings.HasPrefix(k, s+".") || strings.HasPrefix(s, k+".") {
-						t.Errorf("top-level key %q collides with %q: %s", k, s, buf.String())
-					}
+			defer func() {
+				if p := recover(); p == nil || !strings.HasPrefix(fmt.Sprint(p), "audit: ") {
+					t.Errorf("NewHandler did not refuse colliding keys: panic %v", p)
 				}
-				seen[k] = true
-			}
+			}()
+			NewHandler(newJSON(&bytes.Buffer{}, nil), opts)
 		})
+	}
+	for _, opts := range []*Options{nil, {Fields: ECSFields()}, {Fields: OTelFields()}, {EventKey: "action"}} {
+		NewHandler(newJSON(&bytes.Buffer{}, nil), opts) // must not panic
 	}
 }
 
