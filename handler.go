@@ -1386,16 +1386,7 @@ func (s *state) takeFact(a slog.Attr) bool {
 // factAttrs appends to dst the attributes, at their keys in f, of a if it
 // is an Outcome, Reason or Target; it returns nil if a is none of them.
 func (f *Fields) factAttrs(a slog.Attr, dst []slog.Attr) []slog.Attr {
-	var v any
-	switch a.Value.Kind() {
-	case slog.KindAny:
-		v = a.Value.Any()
-	case slog.KindLogValuer:
-		v = a.Value.LogValuer()
-	default:
-		return nil
-	}
-	switch x := v.(type) {
+	switch x := anyOf(a.Value).(type) {
 	case outcomeText:
 		return append(dst, slog.String(f.Outcome, string(x)))
 	case reasonText:
@@ -1406,16 +1397,22 @@ func (f *Fields) factAttrs(a slog.Attr, dst []slog.Attr) []slog.Attr {
 	return nil
 }
 
+// anyOf returns what v holds unresolved when it holds a Go value (of kind
+// Any or LogValuer), and nil otherwise: where Outcome, Reason, Target and
+// Event values are.
+func anyOf(v slog.Value) any {
+	switch v.Kind() {
+	case slog.KindAny:
+		return v.Any()
+	case slog.KindLogValuer:
+		return v.LogValuer()
+	}
+	return nil
+}
+
 // isFact reports whether a is an Outcome, Reason or Target.
 func isFact(a slog.Attr) bool {
-	var v any
-	switch a.Value.Kind() {
-	case slog.KindAny:
-		v = a.Value.Any()
-	case slog.KindLogValuer:
-		v = a.Value.LogValuer()
-	}
-	switch v.(type) {
+	switch anyOf(a.Value).(type) {
 	case outcomeText, reasonText, target:
 		return true
 	}

@@ -1821,6 +1821,14 @@ type benchCase struct {
 // identity and a context attribute (bare: the same fields inline), a record
 // with one secret key and one bearer token (bare: written raw), and a
 // disabled record.
+// plainRecord logs the record with no audit field and no secret that three
+// of the cases share.
+func plainRecord(l *slog.Logger) {
+	l.LogAttrs(context.Background(), slog.LevelInfo, "file listed",
+		slog.String("path", "/srv/files"), slog.Int("count", 12), slog.Bool("recursive", false),
+		slog.Duration("took", 3*time.Millisecond), slog.String("content_type", "text/plain"))
+}
+
 func benchCases() []benchCase {
 	ctx := WithIdentity(context.Background(), Identity{ID: "42", Name: "ada"})
 	ctx = With(ctx, "request_id", "0f8fad5b-d9cb-469f-a165-70867728950e")
@@ -1828,11 +1836,7 @@ func benchCases() []benchCase {
 	return []benchCase{
 		{
 			name: "plain",
-			bare: func(l *slog.Logger) {
-				l.LogAttrs(context.Background(), slog.LevelInfo, "file listed",
-					slog.String("path", "/srv/files"), slog.Int("count", 12), slog.Bool("recursive", false),
-					slog.Duration("took", 3*time.Millisecond), slog.String("content_type", "text/plain"))
-			},
+			bare: plainRecord,
 		},
 		{
 			// The full audit record: event, event id, identity, one bound
@@ -1860,11 +1864,7 @@ func benchCases() []benchCase {
 			// cost, apart from redaction's.
 			name: "plain-noredact",
 			opts: &Options{DisableRedaction: true},
-			bare: func(l *slog.Logger) {
-				l.LogAttrs(context.Background(), slog.LevelInfo, "file listed",
-					slog.String("path", "/srv/files"), slog.Int("count", 12), slog.Bool("recursive", false),
-					slog.Duration("took", 3*time.Millisecond), slog.String("content_type", "text/plain"))
-			},
+			bare: plainRecord,
 		},
 		{
 			// The plain record through a handler configured for a
@@ -1874,11 +1874,7 @@ func benchCases() []benchCase {
 				Legacy:  []Legacy{evaluateLegacy},
 				Renames: []Rename{{Old: "log_event_type", New: "message_slug"}, {Old: "log_class", New: "class"}},
 			},
-			bare: func(l *slog.Logger) {
-				l.LogAttrs(context.Background(), slog.LevelInfo, "file listed",
-					slog.String("path", "/srv/files"), slog.Int("count", 12), slog.Bool("recursive", false),
-					slog.Duration("took", 3*time.Millisecond), slog.String("content_type", "text/plain"))
-			},
+			bare: plainRecord,
 		},
 		{
 			name: "secrets",
@@ -5261,10 +5257,7 @@ func TestDefaultLoggerReplica(t *testing.T) {
 	want := "app: INFO app: ready\n" +
 		"app: INFO ready\n" +
 		"app: INFO connecting to postgres://app:[REDACTED]@db/app\n"
-	buf.mu.Lock()
-	got := buf.buf.String()
-	buf.mu.Unlock()
-	if got != want {
+	if got := buf.String(); got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
 }
@@ -5820,31 +5813,7 @@ func logThrough(t *testing.T, format string, opts *Options, fn func(l *slog.Logg
 }
 
 // lockedBuffer is a bytes.Buffer that many goroutines may write at once.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// Bytes returns a copy of what was written so far.
-func (b *lockedBuffer) Bytes() []byte {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return bytes.Clone(b.buf.Bytes())
-}
-
-func (b *lockedBuffer) String() string { return string(b.Bytes()) }
-
-func (b *lockedBuffer) Reset() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf.Reset()
-}
+type lockedBuffer = logtest.LockedBuffer
 
 // lines decodes data as JSON lines, one map per record. With exact, numbers
 // decode as json.Number, so that a test can tell an integer from a fraction;

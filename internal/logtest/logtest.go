@@ -3,8 +3,10 @@
 package logtest
 
 import (
+	"bytes"
 	"log"
 	"log/slog"
+	"sync"
 	"testing"
 )
 
@@ -22,4 +24,35 @@ func KeepDefaults(t testing.TB) {
 		log.SetPrefix(p)
 		slog.SetLogLoggerLevel(level)
 	})
+}
+
+// LockedBuffer is a bytes.Buffer that many goroutines may write at once.
+// The zero LockedBuffer is empty and ready to use.
+type LockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+// Write appends p to the buffer.
+func (b *LockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// Bytes returns a copy of what was written so far.
+func (b *LockedBuffer) Bytes() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return bytes.Clone(b.buf.Bytes())
+}
+
+// String returns what was written so far.
+func (b *LockedBuffer) String() string { return string(b.Bytes()) }
+
+// Reset empties the buffer.
+func (b *LockedBuffer) Reset() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf.Reset()
 }

@@ -63,22 +63,7 @@ func TestIsDefault(t *testing.T) {
 
 // lockedBuffer is a bytes.Buffer safe for the concurrent writers of
 // several replicas.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type lockedBuffer = logtest.LockedBuffer
 
 // passOn stands for a wrapper such as audit.Handler: it passes every call,
 // and the context, to the handler it wraps.
