@@ -136,7 +136,7 @@ const (
 // s[i+1] is an anchor of the shapes whose bit is set in both
 // pairFirst[s[i]] and pairSecond[s[i+1]].
 const (
-	pairAWS        uint16 = 1 << iota // "AK", "AS", "AB", "AC", "A3"; Google's "AI"
+	pairAWS        uint32 = 1 << iota // "AK", "AS", "AB", "AC", "A3"; Google's "AI"
 	pairUnderscore                    // "p_" of "ghp_", "b_" of "github_", "k_" of "sk_", "m_" of "npm_"
 	pairGitLab                        // "gl"
 	pairSlack                         // "xo"
@@ -146,9 +146,12 @@ const (
 	pairBearer                        // "Be", "ba", ... of Bearer and Basic
 	pairToken                         // "To", "to", ... of Token
 	pairDSN                           // "@t" of "@tcp(", "@u" of "@unix("
+	pairAssign                        // '=', ':' or '>' and any byte: an assignment's operator
+	pairFlag                          // "--" of a command-line flag
+	pairCall                          // `",` and `',` after the key of f("key", "value")
 )
 
-var pairFirst = [256]uint16{
+var pairFirst = [256]uint32{
 	'A': pairAWS,
 	'p': pairUnderscore,
 	'o': pairUnderscore,
@@ -160,8 +163,8 @@ var pairFirst = [256]uint16{
 	'm': pairUnderscore,
 	'g': pairGitLab,
 	'x': pairSlack,
-	'-': pairPEMOrURL,
-	':': pairPEMOrURL,
+	'-': pairPEMOrURL | pairFlag,
+	':': pairPEMOrURL | pairAssign,
 	'.': pairDot,
 	'?': pairQuery,
 	'&': pairQuery,
@@ -172,12 +175,17 @@ var pairFirst = [256]uint16{
 	'B': pairBearer,
 	'T': pairToken,
 	't': pairToken,
+	'=': pairAssign,
+	'>': pairAssign,
+	'"': pairCall,
+	'\'': pairCall,
 }
 
-var pairSecond = withQueryKeys([256]uint16{
+var pairSecond = withAnyByte(withQueryKeys([256]uint32{
 	'K': pairAWS,
 	'S': pairAWS | pairQuery,
 	'B': pairAWS | pairPEMOrURL,
+	'-': pairFlag,
 	'C': pairAWS,
 	'3': pairAWS,
 	'I': pairAWS,
@@ -193,19 +201,29 @@ var pairSecond = withQueryKeys([256]uint16{
 	'A': pairBearer | pairQuery,
 	'X': pairQuery,
 	'x': pairQuery,
-})
+	',': pairCall,
+}))
 
 // withQueryKeys marks every letter as a second byte of a query anchor: it
 // is the first byte of the key, and any key can be secret by name
 // (access_token, password), not only the signed-URL ones. The '@' of a
 // MySQL DSN is followed by "tcp(" or "unix(".
-func withQueryKeys(t [256]uint16) [256]uint16 {
+func withQueryKeys(t [256]uint32) [256]uint32 {
 	for c := 'a'; c <= 'z'; c++ {
 		t[c] |= pairQuery
 		t[c-'a'+'A'] |= pairQuery
 	}
 	t['t'] |= pairDSN
 	t['u'] |= pairDSN
+	return t
+}
+
+// withAnyByte marks every byte as the second of an assignment anchor: a
+// value may start with any byte, or the operator be followed by a blank.
+func withAnyByte(t [256]uint32) [256]uint32 {
+	for c := range t {
+		t[c] |= pairAssign
+	}
 	return t
 }
 
@@ -227,6 +245,7 @@ const (
 	queryCredential
 	authCredential
 	dsnPassword
+	assignment
 	numShapes
 )
 
@@ -301,6 +320,9 @@ func (m *masker) matchPair(i int) {
 	if hit&pairDSN != 0 {
 		m.try(dsnPassword, i, i, dsnPasswordAt)
 	}
+	if hit&(pairAssign|pairFlag|pairCall) != 0 && i >= m.done[assignment] {
+		m.record(assignment, assignmentAt(m.s, i, m.keys))
+	}
 }
 
 // try records the value that match finds at start, unless the anchor lies
@@ -343,17 +365,17 @@ func (m *masker) alreadyMasked(k shape, v span) bool {
 	if m.marker == "" {
 		return false
 	}
-	// Only a value that is markers and punctuation: a password that merely
-	// holds the marker text ("[REDACTED]x") is still a password.
+	// Only a value made of markers, and of the punctuation that joins
+	// masked parts: a password that merely holds the marker text
+	// ("[REDACTED]x") is still a password, and so is one made of
+	// punctuation alone ("!@#$").
 	val := m.s[v.start:v.end]
-	if val != "" && (isAlnum(val[0]) || val[0] >= 0x80) && !strings.HasPrefix(val, m.marker) {
-		return false // the usual secret: its first byte is no marker's
+	if !strings.Contains(val, m.marker) {
+		return false
 	}
-	if strings.Contains(val, m.marker) {
-		val = strings.ReplaceAll(val, m.marker, "")
-	}
+	val = strings.ReplaceAll(val, m.marker, "")
 	for i := 0; i < len(val); i++ {
-		if isAlnum(val[i]) || val[i] >= 0x80 {
+		if strings.IndexByte(":/@.-_ ", val[i]) < 0 {
 			return false
 		}
 	}
@@ -398,7 +420,7 @@ func (m *masker) replace() string {
 // of key and 16 base32 characters, standing alone as a word.
 func awsKeyAt(s string, i int) span {
 	end := i + awsKeyLen
-	if end > len(s) || !wordStart(s, i) {
+	if end > len(s) || !tokenStart(s, i) {
 		return span{}
 	}
 	switch s[i : i+4] {
@@ -438,7 +460,7 @@ func gluedSecretAt(s string, i int) bool {
 
 // googleKeyAt matches a Google API key, "AIza" and 35 or more [\w-].
 func googleKeyAt(s string, i int) span {
-	if !strings.HasPrefix(s[i:], "AIza") || !wordStart(s, i) {
+	if !strings.HasPrefix(s[i:], "AIza") || !tokenStart(s, i) {
 		return span{}
 	}
 	return runAtLeast(s, i, i+len("AIza"), googleKeyMin, isWordOrDash)
@@ -462,7 +484,7 @@ func githubTokenAt(s string, i int) span {
 // also the tail of ordinary identifiers (risk_test_suite).
 func stripeKeyAt(s string, i int) span {
 	t := s[i:]
-	if len(t) < len("sk_test_") || t[0] != 's' && t[0] != 'r' || t[1] != 'k' || !wordStart(s, i) {
+	if len(t) < len("sk_test_") || t[0] != 's' && t[0] != 'r' || t[1] != 'k' || !tokenStart(s, i) {
 		return span{}
 	}
 	switch t[2:8] {
@@ -478,7 +500,7 @@ func stripeKeyAt(s string, i int) span {
 
 // npmTokenAt matches an npm access token.
 func npmTokenAt(s string, i int) span {
-	if !strings.HasPrefix(s[i:], "npm_") || !wordStart(s, i) {
+	if !strings.HasPrefix(s[i:], "npm_") || !tokenStart(s, i) {
 		return span{}
 	}
 	return runAtLeast(s, i, i+len("npm_"), npmTokenMin, isAlnum)
@@ -569,9 +591,20 @@ func jwtHeaderStart(s string, from, dot int) int {
 }
 
 // hasJSONPrefix reports whether t starts like the base64 of a JSON object:
-// `{"`, or `{` and a newline as pretty-printers write it.
+// `{"`, or `{` and blanks as pretty-printers and some libraries write it.
 func hasJSONPrefix(t string) bool {
-	return strings.HasPrefix(t, "eyJ") || strings.HasPrefix(t, "ewogIC") || strings.HasPrefix(t, "ewoid")
+	if len(t) < 4 || t[0] != 'e' {
+		return false
+	}
+	switch t[:3] {
+	case "eyJ", "ewo", "ewk": // {"  {\n  {\t
+		return true
+	}
+	switch t[:4] {
+	case "eyAi", "eyAg", "ew0K": // { "  {  (two spaces)  {\r\n
+		return true
+	}
+	return false
 }
 
 // privateKeyAt matches a PEM private key block. The value is the body
@@ -796,6 +829,9 @@ func authCredentialAt(s string, i int) span {
 		return span{}
 	}
 	j := i + n
+	if j < len(s) && s[j] == ':' && n == len("bearer") {
+		j++ // "Bearer: <token>", as some clients write it
+	}
 	if j == len(s) || !isSpace(s[j]) {
 		return span{}
 	}
@@ -825,7 +861,69 @@ func authCredentialAt(s string, i int) span {
 	if end-j < authTokenMin || !generated {
 		return span{}
 	}
+	tok := s[j:end]
+	if isAuthParam(tok) {
+		return span{} // a challenge's parameter (Basic realm=MyRealm), not a token68
+	}
+	if n == len("basic") && !isBasicCredential(tok) {
+		return span{} // "the Basic Plan2024": not the base64 of user:password
+	}
 	return span{j, end}
+}
+
+// isAuthParam reports whether t is an auth-param, a lower-case name and
+// '=' followed by a value (realm=MyRealm), rather than a token68, which
+// may hold '=' only as padding at its end.
+func isAuthParam(t string) bool {
+	eq := strings.IndexByte(t, '=')
+	if eq <= 0 || strings.Trim(t[eq:], "=") == "" {
+		return false
+	}
+	for i := 0; i < eq; i++ {
+		if !isLower(t[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// isBasicCredential reports whether t is the base64 of a user and
+// password joined by ':', as RFC 7617 defines Basic credentials.
+func isBasicCredential(t string) bool {
+	t = strings.TrimRight(t, "=")
+	var acc, bits uint
+	for i := 0; i < len(t); i++ {
+		v := base64Value(t[i])
+		if v < 0 {
+			return false
+		}
+		acc, bits = acc<<6|uint(v), bits+6
+		if bits >= 8 {
+			bits -= 8
+			if byte(acc>>bits) == ':' {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// base64Value returns the value of a standard or URL-safe base64 digit,
+// or -1.
+func base64Value(c byte) int {
+	switch {
+	case isUpper(c):
+		return int(c - 'A')
+	case isLower(c):
+		return int(c-'a') + 26
+	case isDigit(c):
+		return int(c-'0') + 52
+	case c == '+' || c == '-':
+		return 62
+	case c == '/' || c == '_':
+		return 63
+	}
+	return -1
 }
 
 // authSchemeLen returns the length of the auth scheme that t starts with,
@@ -902,6 +1000,25 @@ func runStart(s string, i int, in func(byte) bool) int {
 // wordStart reports whether a word starts at s[i], in the ASCII sense of
 // regexp's \b.
 func wordStart(s string, i int) bool { return i == 0 || !isWord(s[i-1]) }
+
+// tokenStart reports whether a token may start at s[i]: at a word start,
+// or right after an escape that ends in a letter or digit, which is a
+// boundary in the text it encodes: a percent escape ("%3D" of an encoded
+// '='), a JSON or C escape (a literal "\n" or "\t"), or a JSON "\u003d".
+func tokenStart(s string, i int) bool {
+	if wordStart(s, i) {
+		return true
+	}
+	switch {
+	case i >= 3 && s[i-3] == '%' && isHexByte(s[i-2]) && isHexByte(s[i-1]):
+		return true
+	case i >= 2 && s[i-2] == '\\' && strings.IndexByte("nrtbf", s[i-1]) >= 0:
+		return true
+	case i >= 6 && s[i-6] == '\\' && s[i-5] == 'u' && isHexByte(s[i-4]) && isHexByte(s[i-3]) && isHexByte(s[i-2]) && isHexByte(s[i-1]):
+		return true
+	}
+	return false
+}
 
 func isDigit(c byte) bool        { return '0' <= c && c <= '9' }
 func isUpper(c byte) bool        { return 'A' <= c && c <= 'Z' }
