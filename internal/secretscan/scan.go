@@ -152,32 +152,32 @@ const (
 )
 
 var pairFirst = [256]uint32{
-	'A': pairAWS,
-	'p': pairUnderscore,
-	'o': pairUnderscore,
-	'u': pairUnderscore,
-	's': pairUnderscore,
-	'r': pairUnderscore,
-	'b': pairUnderscore | pairBearer,
-	'k': pairUnderscore,
-	'm': pairUnderscore,
-	'g': pairGitLab,
-	'x': pairSlack,
-	'-': pairPEMOrURL | pairFlag,
-	':': pairPEMOrURL | pairAssign,
-	'.': pairDot,
-	'?': pairQuery,
-	'&': pairQuery,
-	'#': pairQuery, // a fragment's parameters: #access_token=...
-	'6': pairQuery, // of "\u0026", an '&' escaped in JSON
-	';': pairQuery, // of "&amp;", an '&' escaped in HTML
-	'@': pairDSN,
-	'B': pairBearer,
-	'T': pairToken,
-	't': pairToken,
-	'=': pairAssign,
-	'>': pairAssign,
-	'"': pairCall,
+	'A':  pairAWS,
+	'p':  pairUnderscore,
+	'o':  pairUnderscore,
+	'u':  pairUnderscore,
+	's':  pairUnderscore,
+	'r':  pairUnderscore,
+	'b':  pairUnderscore | pairBearer,
+	'k':  pairUnderscore,
+	'm':  pairUnderscore,
+	'g':  pairGitLab,
+	'x':  pairSlack,
+	'-':  pairPEMOrURL | pairFlag,
+	':':  pairPEMOrURL | pairAssign,
+	'.':  pairDot,
+	'?':  pairQuery,
+	'&':  pairQuery,
+	'#':  pairQuery, // a fragment's parameters: #access_token=...
+	'6':  pairQuery, // of "\u0026", an '&' escaped in JSON
+	';':  pairQuery, // of "&amp;", an '&' escaped in HTML
+	'@':  pairDSN,
+	'B':  pairBearer,
+	'T':  pairToken,
+	't':  pairToken,
+	'=':  pairAssign,
+	'>':  pairAssign,
+	'"':  pairCall,
 	'\'': pairCall,
 }
 
