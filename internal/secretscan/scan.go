@@ -193,7 +193,7 @@ var pairSecond = withAnyByte(withQueryKeys([256]uint32{
 	'l': pairGitLab,
 	'o': pairSlack | pairToken,
 	'O': pairToken,
-	'/': pairPEMOrURL,
+	'/': pairPEMOrURL | pairDSN,
 	'e': pairDot | pairBearer,
 	'E': pairBearer,
 	's': pairDot | pairQuery,
@@ -644,32 +644,39 @@ func urlCredentialAt(s string, i int) span {
 	// Like net/url, take the last '@' of the authority as the end of the
 	// userinfo: passwords are often written with a bare '@'.
 	at := strings.LastIndexByte(s[start:runEnd(s, start, inAuthority)], '@')
-	if at <= 0 {
-		return unencodedPasswordAt(s, start)
+	if at <= 0 || start+at+1 == len(s) || !isHostStart(s[start+at+1]) {
+		// No host after the '@': it is part of a password that goes on
+		// past an unencoded '/', '?' or '#' (redis://:!@#$@cache).
+		if v := unencodedPasswordAt(s, start); !v.empty() || at <= 0 {
+			return v
+		}
 	}
 	end := start + at
 	if c := strings.IndexByte(s[start:end], ':'); c >= 0 {
 		return span{start + c + 1, end}
 	}
-	// A bare userinfo is a login name (https://ada@example.com,
-	// ssh://git@host), unless it looks machine-made: a token used as the
-	// userinfo (https://<token>@github.com).
-	if isLoginScheme(s[:i]) || !looksGenerated(s[start:end]) {
+	// A bare userinfo is a login name, digits and capitals included
+	// (https://john42@git.example, spark://CoarseGrainedScheduler@host),
+	// unless it is too long and random for one: a bare token used as
+	// the userinfo (https://<40 hex>@github.com). Tokens that name their
+	// issuer are found by their own matchers wherever they stand.
+	if isLoginScheme(s[:i]) || end-start < minUserinfoToken || !looksGenerated(s[start:end]) {
 		return span{}
 	}
 	return span{start, end}
 }
 
-// unencodedPasswordAt matches a password holding an unencoded '/', '?' or
-// '#', which ends the authority early (postgres://admin:pa/ss@db): with
+// unencodedPasswordAt matches a password holding an unencoded '/', '?',
+// '#' or '\'', which ends the authority early (postgres://admin:pa/ss@db): with
 // "user:" before any of them, and an '@' and a host later in the same
 // token, the password runs to that '@'. A port followed by a path
 // (host:8080/@scope/pkg) is not a password.
 func unencodedPasswordAt(s string, start int) span {
 	// "user:" and the start of the password must be in the authority:
 	// a cheap test that settles most "://" at once.
-	auth := s[start:runEnd(s, start, inAuthority)]
-	if c := strings.IndexByte(auth, ':'); c < 0 || c == len(auth)-1 {
+	authEnd := runEnd(s, start, inAuthority)
+	auth := s[start:authEnd]
+	if c := strings.IndexByte(auth, ':'); c < 0 || c == len(auth)-1 && (authEnd == len(s) || s[authEnd] != '\'') {
 		return span{}
 	}
 	// The window is bounded so that the scan stays linear however many
@@ -694,13 +701,21 @@ func unencodedPasswordAt(s string, start int) span {
 	return span{start + c + 1, start + at}
 }
 
+// minUserinfoToken is the shortest bare userinfo taken for a token: the
+// 32 hex digits of the shortest common API keys, longer than any login.
+const minUserinfoToken = 32
+
 // maxUserinfo bounds the search for the '@' of a userinfo whose password
 // has an unencoded '/', '?' or '#'.
 const maxUserinfo = 256
 
+// inURLToken reports whether c may occur in a URL token whose password
+// holds unencoded characters. A '\'' is allowed: passwords hold it
+// (postgres://u:it's@db), and a quote around the URL ends before an '@'
+// and a host could follow.
 func inURLToken(c byte) bool {
 	switch c {
-	case '"', '\'', '<', '>', '`', '\\', 0x7f:
+	case '"', '<', '>', '`', '\\', 0x7f:
 		return false
 	}
 	return c > ' '
@@ -709,9 +724,15 @@ func inURLToken(c byte) bool {
 func isHostStart(c byte) bool { return isAlnum(c) || c == '[' }
 
 // dsnPasswordAt matches the password of a Go MySQL driver DSN,
-// user:password@tcp(host:port)/db or @unix(socket), whose '@' is at s[i].
+// user:password@tcp(host:port)/db, @unix(socket) or @/db, whose '@' is at
+// s[i]. The password may hold '=' (dsn=root:pa=ss@tcp(...)): the user
+// ends at the first ':'.
 func dsnPasswordAt(s string, i int) span {
-	if !strings.HasPrefix(s[i:], "@tcp(") && !strings.HasPrefix(s[i:], "@unix(") {
+	switch {
+	case strings.HasPrefix(s[i:], "@tcp("), strings.HasPrefix(s[i:], "@unix("):
+	case strings.HasPrefix(s[i:], "@/") && (i+2 == len(s) || isWord(s[i+2]) || s[i+2] == '?'):
+		// user:password@/dbname, the driver's default address
+	default:
 		return span{}
 	}
 	start := max(runStart(s, i, inDSNUserinfo), i-maxUserinfo) // bounded, like unencodedPasswordAt
@@ -724,7 +745,7 @@ func dsnPasswordAt(s string, i int) span {
 
 func inDSNUserinfo(c byte) bool {
 	switch c {
-	case '"', '\'', '<', '>', '`', '=', ',', ';', '(', ')':
+	case '"', '\'', '<', '>', '`', ',', ';', '(', ')':
 		return false
 	}
 	return c > ' ' && c != 0x7f

@@ -37,6 +37,8 @@ const (
 	Bearer      = "gNL23Ivuj8c8y2XxkcDsHOkkclHjeF"
 	Basic       = "YWRhOmNvcnJlY3QtaG9yc2U=" // ada:correct-horse
 	APIToken    = "9f8e7d6c5b4a39281706f5e4d3c2b1a0"
+	SpacedJWT   = "eyAiYWxnIjogIkhTMjU2IiwgInR5cCI6ICJKV1QiIH0.eyAic3ViIjogImFkYSIsICJpYXQiOiAxNzAwMDAwMDAwIH0." + JWTSig // { "alg": ...
+	HexToken40  = "3f9a1c07be52d84e6a0f17c93b2d5e8a41c6f0b7"                                                              // random
 	AmzSig      = "5c1e0b4f9a27d83e6f10a2b9c4d7e8f01a2b3c4d5e6f708192a3b4c5d6e7f809"
 )
 
@@ -112,7 +114,8 @@ var Positive = []MaskCase{
 	{"auth/upper_tab", "BEARER\t" + Bearer, "BEARER\t[REDACTED]", []string{Bearer}},
 
 	{"url/postgres", "conn postgres://admin:hunter2@db:5432/app ok", "conn postgres://admin:[REDACTED]@db:5432/app ok", []string{"hunter2"}},
-	{"url/token_userinfo", "https://tok9Z8y7X6w5@git.example.com/r.git", "https://[REDACTED]@git.example.com/r.git", []string{"tok9Z8y7X6w5"}},
+	// A bare userinfo long and random enough to be no one's login name.
+	{"url/token_userinfo", "https://" + HexToken40 + "@git.example.com/r.git", "https://[REDACTED]@git.example.com/r.git", []string{HexToken40}},
 	{"url/empty_user_parens", "(redis://:s3cretPw@cache:6379)", "(redis://:[REDACTED]@cache:6379)", []string{"s3cretPw"}},
 	{"url/at_in_password", "mysql://root:p@ss:w0rd@10.0.0.5/db", "mysql://root:[REDACTED]@10.0.0.5/db", []string{"p@ss:w0rd"}},
 	{"url/quoted_end", `dsn="amqp://guest:guestpw1@rabbit"`, `dsn="amqp://guest:[REDACTED]@rabbit"`, []string{"guestpw1"}},
@@ -126,6 +129,18 @@ var Positive = []MaskCase{
 	{"query/s3_v2_quoted", `"/o?AWSAccessKeyId=AKIAFAKEKEYID&Signature=vjbyPxybdZaNmGa%2ByT272YEAiv4%3D&Expires=1"`,
 		`"/o?AWSAccessKeyId=[REDACTED]&Signature=[REDACTED]&Expires=1"`, []string{"AKIAFAKEKEYID", "vjbyPxybdZaNmGa%2ByT272YEAiv4%3D"}},
 	{"query/security_token_end", "u?x=1&X-Amz-Security-Token=FwoGZXIvYXdzEFAKE", "u?x=1&X-Amz-Security-Token=[REDACTED]", []string{"FwoGZXIvYXdzEFAKE"}},
+
+	// Leak routes of issue 12 that live in text.
+	{"url/quote_in_password", "postgres://app:it's-Pw9@db.example:5432/app", "postgres://app:[REDACTED]@db.example:5432/app", []string{"it's-Pw9"}},
+	{"url/punctuation_only_password", "redis://:!@#$%^&*@cache:6379/0", "redis://:[REDACTED]@cache:6379/0", []string{"!@#$%^&*"}},
+	{"dsn/mysql_password_with_equals", "dsn=app:pa=ss9@tcp(db:3306)/app", "dsn=app:[REDACTED]@tcp(db:3306)/app", []string{"pa=ss9"}},
+	{"dsn/mysql_default_address", "open app:Qz8pW3vL9m@/appdb?parseTime=true", "open app:[REDACTED]@/appdb?parseTime=true", []string{"Qz8pW3vL9m"}},
+	{"auth/bearer_colon", "Bearer: " + Bearer, "Bearer: [REDACTED]", []string{Bearer}},
+	{"aws/after_percent_escape", "key%3D" + AWSKey + "%26x", "key%3D[REDACTED]%26x", []string{AWSKey}},
+	{"aws/after_literal_newline", `"line one
+` + AWSKey + `"`, `"line one
+[REDACTED]"`, []string{AWSKey}},
+	{"jwt/space_after_brace", "t " + SpacedJWT + " ok", "t [REDACTED] ok", []string{SpacedJWT}},
 
 	{"multi/all_kinds", "user=ada key=" + AWSKey + " jwt=" + JWT + " db=postgres://u:pw9@h/db gh=" + GitHub,
 		"user=ada key=[REDACTED] jwt=[REDACTED] db=postgres://u:[REDACTED]@h/db gh=[REDACTED]", []string{AWSKey, JWT, "pw9", GitHub}},
@@ -170,6 +185,12 @@ var Negative = []string{
 	"http://host:8080/path",
 	"http://[::1]:8080/",
 	"https://example.com/@ada",
+	// User names without a password (issue 12 lists these as damage).
+	"spark://CoarseGrainedScheduler@10.0.0.7:7077",
+	"https://john42@git.example",
+	"https://tok9Z8y7X6w5@git.example.com/r.git",
+	"Upgrade to the Basic Plan2024",
+	"WWW-Authenticate: Basic realm=MyRealm",
 	"https://example.com/?email=ada@example.com",
 	"https://example.com/page#ada@example.com",
 	"docs: see https://example.com/path?a=1&b=2#section",
@@ -320,7 +341,10 @@ var Adversarial = []struct {
 	// A bare userinfo is a login name; only a password, or a userinfo that
 	// looks machine-made, is a credential.
 	{"url_user_only_https", "https://ada@example.com/x", "https://ada@example.com/x", false},
-	{"url_token_as_userinfo", "https://tok9Z8y7X6w5@example.com/x", "https://[REDACTED]@example.com/x", true},
+	// Issue 12: a user name without a password is kept, digits and
+	// capitals included; only a token-length random userinfo is masked.
+	{"url_short_generated_userinfo_kept", "https://tok9Z8y7X6w5@example.com/x", "https://tok9Z8y7X6w5@example.com/x", false},
+	{"url_token_as_userinfo", "https://" + HexToken40 + "@example.com/x", "https://[REDACTED]@example.com/x", true},
 	{"url_login_scheme_after_masked_token", "glpat-Xy3-kP9_qR2sT7vW4zN8x-ghp_git+ssh://deploy@host", "[REDACTED]+ssh://deploy@host", true},
 	{"url_repeated_schemes", "a://a://a://u:p@h", "a://a://a://u:[REDACTED]@h", true},
 	{"url_query_after_at", "https://u:p@h?sig=z@q", "https://u:[REDACTED]@h?sig=[REDACTED]", true},
@@ -358,7 +382,7 @@ var Plants = []Plant{
 	{"Authorization: Bearer " + Bearer, []string{Bearer}},
 	{"Basic " + Basic, []string{Basic}},
 	{"postgres://admin:Hunter2Pw9x@db:5432/app", []string{"Hunter2Pw9x"}},
-	{"https://tok9Z8y7X6w5@git.example.com/r.git", []string{"tok9Z8y7X6w5"}},
+	{"https://" + HexToken40 + "@git.example.com/r.git", []string{HexToken40}},
 	{"https://b.s3.amazonaws.com/o?X-Amz-Signature=" + AmzSig + "&X-Amz-Date=1", []string{AmzSig}},
 	{AWSSession, []string{AWSSession}},
 	{GitHubOAuth, []string{GitHubOAuth}},
@@ -367,4 +391,7 @@ var Plants = []Plant{
 	{"Token " + APIToken, []string{APIToken}},
 	{"redis://:s3cretPw@cache:6379", []string{"s3cretPw"}},
 	{"mysql://root:p@ss:w0rd@10.0.0.5/db", []string{"p@ss:w0rd"}},
+	{"postgres://app:it's-Pw9@db.example:5432/app", []string{"it's-Pw9"}},
+	{"app:Qz8pW3vL9m@/appdb", []string{"Qz8pW3vL9m"}},
+	{SpacedJWT, []string{SpacedJWT}},
 }
