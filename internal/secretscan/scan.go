@@ -667,7 +667,7 @@ func urlCredentialAt(s string, i int) span {
 }
 
 // unencodedPasswordAt matches a password holding an unencoded '/', '?',
-// '#' or '\'', which ends the authority early (postgres://admin:pa/ss@db): with
+// '#' or '\”, which ends the authority early (postgres://admin:pa/ss@db): with
 // "user:" before any of them, and an '@' and a host later in the same
 // token, the password runs to that '@'. A port followed by a path
 // (host:8080/@scope/pkg) is not a password.
@@ -710,7 +710,7 @@ const minUserinfoToken = 32
 const maxUserinfo = 256
 
 // inURLToken reports whether c may occur in a URL token whose password
-// holds unencoded characters. A '\'' is allowed: passwords hold it
+// holds unencoded characters. A '\” is allowed: passwords hold it
 // (postgres://u:it's@db), and a quote around the URL ends before an '@'
 // and a host could follow.
 func inURLToken(c byte) bool {
