@@ -660,7 +660,7 @@ func urlCredentialAt(s string, i int) span {
 	// unless it is too long and random for one: a bare token used as
 	// the userinfo (https://<40 hex>@github.com). Tokens that name their
 	// issuer are found by their own matchers wherever they stand.
-	if isLoginScheme(s[:i]) || end-start < minUserinfoToken || !looksGenerated(s[start:end]) {
+	if isLoginScheme(s[:i]) || !userinfoIsToken(s[start:end]) {
 		return span{}
 	}
 	return span{start, end}
@@ -701,9 +701,23 @@ func unencodedPasswordAt(s string, start int) span {
 	return span{start + c + 1, start + at}
 }
 
-// minUserinfoToken is the shortest bare userinfo taken for a token: the
-// 32 hex digits of the shortest common API keys, longer than any login.
-const minUserinfoToken = 32
+// minUserinfoToken is the shortest bare userinfo taken for a token,
+// longer than the logins that mix letters and digits (john42, build7).
+const minUserinfoToken = 16
+
+// userinfoIsToken reports whether a bare userinfo is a token rather than
+// a login name: long, and mixing letters and digits as random strings do
+// (a capitalised name such as CoarseGrainedScheduler does not).
+func userinfoIsToken(u string) bool {
+	if len(u) < minUserinfoToken {
+		return false
+	}
+	var seen uint8
+	for i := 0; i < len(u); i++ {
+		seen |= byteClass[u[i]]
+	}
+	return seen&classDigit != 0 && seen&(classLower|classUpper) != 0
+}
 
 // maxUserinfo bounds the search for the '@' of a userinfo whose password
 // has an unencoded '/', '?' or '#'.
@@ -730,8 +744,14 @@ func isHostStart(c byte) bool { return isAlnum(c) || c == '[' }
 func dsnPasswordAt(s string, i int) span {
 	switch {
 	case strings.HasPrefix(s[i:], "@tcp("), strings.HasPrefix(s[i:], "@unix("):
-	case strings.HasPrefix(s[i:], "@/") && (i+2 == len(s) || isWord(s[i+2]) || s[i+2] == '?'):
-		// user:password@/dbname, the driver's default address
+	case strings.HasPrefix(s[i:], "@/"):
+		// user:password@/dbname, the driver's default address. The '@'
+		// and '/' are common in other text, so the shape is held to
+		// what the driver accepts: a plain user and a plain database
+		// name.
+		if !isDefaultAddressDSN(s, i) {
+			return span{}
+		}
 	default:
 		return span{}
 	}
@@ -741,6 +761,28 @@ func dsnPasswordAt(s string, i int) span {
 		return span{}
 	}
 	return span{start + c + 1, i}
+}
+
+// isDefaultAddressDSN reports whether the "@/" at s[at] is that of
+// user:password@/dbname: a database name ending the token or followed by
+// its parameters, and before the '@' a user name and ':' that start a
+// token.
+func isDefaultAddressDSN(s string, at int) bool {
+	e := runEnd(s, at+2, isWord)
+	if e == at+2 || e < len(s) && s[e] != '?' && !isSpace(s[e]) && strings.IndexByte("\"'`,)", s[e]) < 0 {
+		return false
+	}
+	start := max(runStart(s, at, inDSNUserinfo), at-maxUserinfo)
+	c := strings.IndexByte(s[start:at], ':')
+	if c <= 0 || start+c+1 == at || s[start+c+1] == ':' {
+		return false
+	}
+	for _, b := range []byte(s[start : start+c]) {
+		if !isWordOrDash(b) && b != '.' {
+			return false
+		}
+	}
+	return true
 }
 
 func inDSNUserinfo(c byte) bool {
