@@ -110,10 +110,9 @@ const MinLen = 6
 // credential of that kind; a longer one is masked whole, so that no part of
 // a secret that merely looks oversized is left behind.
 const (
-	awsKeyLen       = 20 // prefix and 16 base32 characters, exactly
+	awsKeyLen       = 20 // prefix and 16 capitals or digits, exactly
 	githubTokenMin  = 36
 	githubPATMin    = 82 // the published length; shorter runs are identifiers such as github_pat_expiry_days
-	gitlabTokenMin  = 20
 	slackTokenMin   = 10
 	slackWebhookMin = 20
 	stripeKeyMin    = 10
@@ -136,22 +135,26 @@ const (
 // s[i+1] is an anchor of the shapes whose bit is set in both
 // pairFirst[s[i]] and pairSecond[s[i+1]].
 const (
-	pairAWS        uint32 = 1 << iota // "AK", "AS", "AB", "AC", "A3"; Google's "AI"
-	pairUnderscore                    // "p_" of "ghp_", "b_" of "github_", "k_" of "sk_", "m_" of "npm_"
-	pairGitLab                        // "gl"
-	pairSlack                         // "xo"
-	pairPEMOrURL                      // "-B" of "-----BEGIN", ":/" of "://"
-	pairDot                           // ".e" before a JWT payload, ".s" of "hooks.slack"
-	pairQuery                         // "?X", "&s", ... of signed query keys
-	pairBearer                        // "Be", "ba", ... of Bearer and Basic
-	pairToken                         // "To", "to", ... of Token
-	pairDSN                           // "@t" of "@tcp(", "@u" of "@unix("
-	pairAssign                        // '=', ':' or '>' and any byte: an assignment's operator
-	pairFlag                          // "--" of a command-line flag
-	pairCall                          // `",` and `',` after the key of f("key", "value")
+	pairAWS           uint32 = 1 << iota // "AK", "AS", "AB", "AC", "A3"; Google's "AI"
+	pairUnderscore                       // "p_" of "ghp_", "b_" of "github_", "k_" of "sk_", "m_" of "npm_"
+	pairSlack                            // "xo"
+	pairPEMOrURL                         // "-B" of "-----BEGIN", ":/" of "://"
+	pairDot                              // ".e" before a JWT payload, ".s" of "hooks.slack"
+	pairQuery                            // "?X", "&s", ... of signed query keys
+	pairBearer                           // "Be", "ba", ... of Bearer and Basic
+	pairToken                            // "To", "to", ... of Token
+	pairDSN                              // "@t" of "@tcp(", "@u" of "@unix("
+	pairAssign                           // '=', ':' or '>' and any byte: an assignment's operator
+	pairFlag                             // "--" of a command-line flag
+	pairCall                             // `",` and `',` after the key of f("key", "value")
+	pairFamPunct                         // a token family's pair ending in punctuation ("t-" of "glpat-")
+	pairFamPunctFirst                    // ... starting with punctuation ("_g" of "_gitlab_session=")
+	pairFamDigit                         // ... holding a digit ("R1" of "GR1348941")
+	pairFamUpper                         // ... holding a capital ("LT" of "LTAI")
+	pairFamLower                         // ... of two lower-case letters ("da" of "dapi")
 )
 
-var pairFirst = [256]uint32{
+var pairFirst = withFamilies(&famIndex.first, [256]uint32{
 	'A':  pairAWS,
 	'p':  pairUnderscore,
 	'o':  pairUnderscore,
@@ -161,7 +164,6 @@ var pairFirst = [256]uint32{
 	'b':  pairUnderscore | pairBearer,
 	'k':  pairUnderscore,
 	'm':  pairUnderscore,
-	'g':  pairGitLab,
 	'x':  pairSlack,
 	'-':  pairPEMOrURL | pairFlag,
 	':':  pairPEMOrURL | pairAssign,
@@ -179,9 +181,9 @@ var pairFirst = [256]uint32{
 	'>':  pairAssign,
 	'"':  pairCall,
 	'\'': pairCall,
-}
+})
 
-var pairSecond = withAnyByte(withQueryKeys([256]uint32{
+var pairSecond = withFamilies(&famIndex.second, withAnyByte(withQueryKeys([256]uint32{
 	'K': pairAWS,
 	'S': pairAWS | pairQuery,
 	'B': pairAWS | pairPEMOrURL,
@@ -190,7 +192,6 @@ var pairSecond = withAnyByte(withQueryKeys([256]uint32{
 	'3': pairAWS,
 	'I': pairAWS,
 	'_': pairUnderscore,
-	'l': pairGitLab,
 	'o': pairSlack | pairToken,
 	'O': pairToken,
 	'/': pairPEMOrURL | pairDSN,
@@ -202,7 +203,7 @@ var pairSecond = withAnyByte(withQueryKeys([256]uint32{
 	'X': pairQuery,
 	'x': pairQuery,
 	',': pairCall,
-}))
+})))
 
 // withQueryKeys marks every letter as a second byte of a query anchor: it
 // is the first byte of the key, and any key can be secret by name
@@ -215,6 +216,14 @@ func withQueryKeys(t [256]uint32) [256]uint32 {
 	}
 	t['t'] |= pairDSN
 	t['u'] |= pairDSN
+	return t
+}
+
+// withFamilies adds the bits of the token families' anchoring pairs.
+func withFamilies(fam *[256]uint32, t [256]uint32) [256]uint32 {
+	for c := range t {
+		t[c] |= fam[c]
+	}
 	return t
 }
 
@@ -236,7 +245,6 @@ const (
 	githubToken
 	stripeKey
 	npmToken
-	gitlabToken
 	slackToken
 	privateKey
 	jwt
@@ -246,6 +254,7 @@ const (
 	authCredential
 	dsnPassword
 	assignment
+	tokenFamily
 	numShapes
 )
 
@@ -292,9 +301,6 @@ func (m *masker) matchPair(i int) {
 		m.try(stripeKey, u, u-len("sk"), stripeKeyAt)
 		m.try(npmToken, u, u-len("npm"), npmTokenAt)
 	}
-	if hit&pairGitLab != 0 {
-		m.try(gitlabToken, i, i, gitlabTokenAt)
-	}
 	if hit&pairSlack != 0 {
 		m.try(slackToken, i, i, slackTokenAt)
 	}
@@ -319,6 +325,9 @@ func (m *masker) matchPair(i int) {
 	}
 	if hit&pairDSN != 0 {
 		m.try(dsnPassword, i, i, dsnPasswordAt)
+	}
+	if hit&(pairFamPunct|pairFamPunctFirst|pairFamDigit|pairFamUpper|pairFamLower) != 0 && i >= m.done[tokenFamily] {
+		m.record(tokenFamily, familyAt(m.s, i))
 	}
 	if hit&(pairAssign|pairFlag|pairCall) != 0 && i >= m.done[assignment] {
 		m.record(assignment, assignmentAt(m.s, i, m.keys))
@@ -417,7 +426,9 @@ func (m *masker) replace() string {
 }
 
 // awsKeyAt matches an AWS access key id: a four-byte prefix naming the kind
-// of key and 16 base32 characters, standing alone as a word.
+// of key and 16 capitals or digits, standing alone as a word. Key ids are
+// documented as base32, but ids holding 0, 1, 8 and 9 are in use (issue
+// 12), so every digit is admitted.
 func awsKeyAt(s string, i int) span {
 	end := i + awsKeyLen
 	if end > len(s) || !tokenStart(s, i) {
@@ -431,7 +442,7 @@ func awsKeyAt(s string, i int) span {
 		}
 	}
 	for j := i + 4; j < end; j++ {
-		if !isBase32(s[j]) {
+		if !isUpperAlnum(s[j]) {
 			return span{}
 		}
 	}
@@ -454,7 +465,7 @@ func gluedSecretAt(s string, i int) bool {
 	const window = 256
 	w := s[:min(len(s), i+window)]
 	return !githubTokenAt(w, i).empty() ||
-		!gitlabTokenAt(w, i).empty() ||
+		!freeFamilyAt(w, i).empty() ||
 		!slackTokenAt(w, i).empty()
 }
 
@@ -472,7 +483,8 @@ func githubTokenAt(s string, i int) span {
 	t := s[i:]
 	switch {
 	case len(t) > 4 && t[0] == 'g' && t[1] == 'h' && strings.IndexByte("pousr", t[2]) >= 0 && t[3] == '_':
-		return runAtLeast(s, i, i+len("ghp_"), githubTokenMin, isAlnum)
+		// Newer installation tokens (ghs_) hold '_' inside.
+		return runAtLeast(s, i, i+len("ghp_"), githubTokenMin, isWord)
 	case strings.HasPrefix(t, "github_pat_"):
 		return runAtLeast(s, i, i+len("github_pat_"), githubPATMin, isWord)
 	}
@@ -506,27 +518,26 @@ func npmTokenAt(s string, i int) span {
 	return runAtLeast(s, i, i+len("npm_"), npmTokenMin, isAlnum)
 }
 
-// gitlabTokenAt matches a GitLab personal access token.
-func gitlabTokenAt(s string, i int) span {
-	if !strings.HasPrefix(s[i:], "glpat-") {
-		return span{}
-	}
-	v := runAtLeast(s, i, i+len("glpat-"), gitlabTokenMin, isWordOrDash)
-	if !v.empty() && !looksGenerated(s[i+len("glpat-"):v.end]) {
-		return span{v.end, v.end} // glpat-rotation-policy-enabled is a setting's name
-	}
-	return v
-}
-
-// slackTokenAt matches a Slack token. Bot, user and the other kinds differ
-// only in how their run of digits, letters and dashes is grouped, which
-// need not be checked to know it is a token.
+// slackTokenAt matches a Slack token: xox and a letter naming its kind
+// (bot, user, app-level, refresh, legacy workspace and others), or a
+// configuration token (xoxe.xoxb-, xoxe.xoxp-). The kinds differ only in
+// how their run of digits, letters and dashes is grouped, which need not
+// be checked to know it is a token.
 func slackTokenAt(s string, i int) span {
 	t := s[i:]
-	if len(t) < len("xoxb-") || t[:3] != "xox" || strings.IndexByte("abpers", t[3]) < 0 || t[4] != '-' {
+	if len(t) < len("xoxb-") || t[:3] != "xox" {
 		return span{}
 	}
-	return runAtLeast(s, i, i+len("xoxb-"), slackTokenMin, isSlackChar)
+	n := len("xoxb-")
+	if strings.HasPrefix(t, "xoxe.xoxb-") || strings.HasPrefix(t, "xoxe.xoxp-") {
+		n = len("xoxe.xoxb-")
+	} else if strings.IndexByte("abeoprs", t[3]) < 0 || t[4] != '-' {
+		return span{}
+	}
+	if (t[3] == 'o' || t[3] == 's') && (n == len(t) || !isDigit(t[n])) {
+		return span{} // legacy tokens start with digits; xoxo-hugs is a greeting
+	}
+	return runAtLeast(s, i, i+n, slackTokenMin, isSlackChar)
 }
 
 // slackWebhookAt matches the secret path of a Slack webhook URL; the host
@@ -1091,7 +1102,6 @@ func isAlnum(c byte) bool        { return isDigit(c) || isLetter(c) }
 func isWord(c byte) bool         { return isAlnum(c) || c == '_' }
 func isWordOrDash(c byte) bool   { return isWord(c) || c == '-' } // also base64url
 func isHexByte(c byte) bool      { return isDigit(c) || 'a' <= c|0x20 && c|0x20 <= 'f' }
-func isBase32(c byte) bool       { return isUpper(c) || '2' <= c && c <= '7' }
 func isSlackChar(c byte) bool    { return isAlnum(c) || c == '-' }
 func isWebhookChar(c byte) bool  { return isWordOrDash(c) || c == '+' || c == '/' }
 func isSchemeChar(c byte) bool   { return isAlnum(c) || c == '+' || c == '-' || c == '.' }

@@ -277,7 +277,9 @@ var Adversarial = []struct {
 	{"aws_glued_before", "x" + AWSKey, "x" + AWSKey, false},
 	{"aws_underscore_after", AWSKey + "_x", AWSKey + "_x", false},
 	{"aws_lower_case", "akiaqx3vz7m2ktrb5lwn", "akiaqx3vz7m2ktrb5lwn", false},
-	{"aws_bad_base32", "AKIAQX3VZ7M2KTRB5L0N", "AKIAQX3VZ7M2KTRB5L0N", false},
+	// Issue 12: key ids holding 0, 1, 8 or 9 were missed; they are in use.
+	{"aws_digits_outside_base32", "AKIAQX3VZ7M2KTRB5L0N", "[REDACTED]", true},
+	{"aws_lower_in_body", "AKIAQX3VZ7M2KTRB5LwN", "AKIAQX3VZ7M2KTRB5LwN", false},
 	// A key glued to a token that needs no boundary goes with it, or
 	// masking the token would expose the key as a word of its own.
 	{"aws_glued_to_github", " " + AWSKey + GitHub + " ", " [REDACTED] ", true},
