@@ -36,6 +36,7 @@ func exactly(in func(byte) bool, n int) part    { return part{in: in, min: n, ma
 type family struct {
 	name   string
 	prefix string
+	at     string // the anchoring pair, if not the one anchorOffset picks
 	parts  []part
 	// free: the token may be glued to the word before it (the scanners
 	// match these anywhere); otherwise it must start a token.
@@ -122,7 +123,7 @@ var families = []family{
 	{name: "heroku", prefix: "HRKU-AA", parts: []part{exactly(isWordOrDash, 58)}},
 	{name: "pulumi", prefix: "pul-", parts: []part{exactly(isLowerHex, 40)}},
 	{name: "scalingo", prefix: "tk-us-", parts: []part{exactly(isWordOrDash, 48)}},
-	{name: "alibaba", prefix: "LTAI", parts: []part{exactly(isAlnum, 20)}, random: true},
+	{name: "alibaba", prefix: "LTAI", at: "AI", parts: []part{exactly(isAlnum, 20)}, random: true},
 	{name: "cloudflare-origin-ca", prefix: "v1.0-", parts: []part{exactly(isLowerHex, 24), lit("-"), exactly(isLowerHex, 146)}},
 	{name: "openshift", prefix: "sha256~", parts: []part{exactly(isWordOrDash, 43)}},
 	{name: "infracost", prefix: "ico-", parts: []part{exactly(isAlnum, 32)}, random: true},
@@ -162,7 +163,7 @@ var families = []family{
 	{name: "shippo-test", prefix: "shippo_test_", parts: []part{exactly(isHexByte, 40)}},
 	{name: "square-access", prefix: "sq0atp-", parts: []part{run(isWordOrDash, 22, 0)}, random: true},
 	{name: "square-oauth-secret", prefix: "sq0csp-", parts: []part{run(isWordOrDash, 40, 0)}, random: true},
-	{name: "square-token", prefix: "EAAA", parts: []part{run(isWordOrDash, 60, 0)}, random: true},
+	{name: "square-token", prefix: "EAAA", at: "AA", parts: []part{run(isWordOrDash, 60, 0)}, random: true},
 	{name: "typeform", prefix: "tfp_", parts: []part{run(isTokenDotEq, 59, 0)}, random: true},
 	{name: "twilio-api-key", prefix: "SK", parts: []part{exactly(isHexByte, 32)}},
 	{name: "newrelic-user", prefix: "NRAK-", parts: []part{exactly(isUpperAlnum, 27)}},
@@ -170,17 +171,17 @@ var families = []family{
 	{name: "newrelic-insert", prefix: "NRII-", parts: []part{exactly(isWordOrDash, 32)}},
 	{name: "grafana-cloud", prefix: "glc_", parts: []part{run(isBase64, 32, 0), run(isEquals, 0, 3)}, random: true},
 	{name: "grafana-service-account", prefix: "glsa_", parts: []part{exactly(isAlnum, 32), lit("_"), exactly(isHexByte, 8)}},
-	{name: "grafana-api-key", prefix: "eyJrIjoi", parts: []part{run(isAlnum, 70, 0), run(isEquals, 0, 3)}},
+	{name: "grafana-api-key", prefix: "eyJrIjoi", at: "rI", parts: []part{run(isAlnum, 70, 0), run(isEquals, 0, 3)}},
 	{name: "sourcegraph", prefix: "sgp_", parts: []part{run(isHexByte, 40, 0)}},
 	{name: "sourcegraph-scoped", prefix: "sgp_", parts: []part{exactly(isHexByte, 16), lit("_"), exactly(isHexByte, 40)}},
 	{name: "sourcegraph-local", prefix: "sgp_local_", parts: []part{exactly(isHexByte, 40)}},
 	{name: "frameio", prefix: "fio-u-", parts: []part{exactly(isWordDashEq, 64)}},
 	{name: "duffel-test", prefix: "duffel_test_", parts: []part{exactly(isWordDashEq, 43)}},
 	{name: "duffel-live", prefix: "duffel_live_", parts: []part{exactly(isWordDashEq, 43)}},
-	{name: "easypost", prefix: "EZAK", parts: []part{exactly(isAlnum, 54)}},
+	{name: "easypost", prefix: "EZAK", at: "AK", parts: []part{exactly(isAlnum, 54)}},
 	{name: "easypost-test", prefix: "EZTK", parts: []part{exactly(isAlnum, 54)}},
-	{name: "facebook-page-m", prefix: "EAAM", parts: []part{run(isAlnum, 100, 0)}},
-	{name: "facebook-page-c", prefix: "EAAC", parts: []part{run(isAlnum, 100, 0)}},
+	{name: "facebook-page-m", prefix: "EAAM", at: "AA", parts: []part{run(isAlnum, 100, 0)}},
+	{name: "facebook-page-c", prefix: "EAAC", at: "AA", parts: []part{run(isAlnum, 100, 0)}},
 	{name: "flutterwave-secret", prefix: "FLWSECK_TEST-", parts: []part{exactly(isFlutterHex, 32), lit("-X")}},
 	{name: "flutterwave-public", prefix: "FLWPUBK_TEST-", parts: []part{exactly(isFlutterHex, 32), lit("-X")}},
 	{name: "flutterwave-encryption", prefix: "FLWSECK_TEST", parts: []part{exactly(isFlutterHex, 12)}},
@@ -195,7 +196,7 @@ var families = []family{
 	{name: "authress-ext", prefix: "ext_", parts: authressParts},
 	{name: "authress-scauth", prefix: "scauth_", parts: authressParts},
 	{name: "authress", prefix: "authress_", parts: authressParts},
-	{name: "jwt-base64", prefix: "ZXlK", parts: []part{run(isBase64Pad, 44, 0)}, check: encodesJWT},
+	{name: "jwt-base64", prefix: "ZXlK", at: "lK", parts: []part{run(isBase64Pad, 44, 0)}, check: encodesJWT},
 }
 
 // authressParts are the documented shape of an Authress key after its
@@ -236,6 +237,9 @@ func buildFamIndex() *famTables {
 	for i := range families {
 		f := &families[i]
 		off := anchorOffset(f.prefix)
+		if f.at != "" {
+			off = strings.Index(f.prefix, f.at)
+		}
 		a, b := f.prefix[off], f.prefix[off+1]
 		t.byFirst[a] = append(t.byFirst[a], famAnchor{second: b, off: off, fam: f})
 		bit := pairFamilyBit(a, b)
@@ -245,29 +249,43 @@ func buildFamIndex() *famTables {
 	return t
 }
 
-// anchorOffset returns the offset in prefix of the first pair holding a
-// byte other than a lower-case letter, else the first pair.
+// anchorOffset returns the offset in prefix of the first pair holding
+// punctuation, else the first holding a digit, else the first holding a
+// capital, else the first pair: the rarer in text, the fewer stops.
 func anchorOffset(prefix string) int {
-	for i := 0; i+1 < len(prefix); i++ {
-		if !isLower(prefix[i]) || !isLower(prefix[i+1]) {
-			return i
+	for _, rare := range []func(byte) bool{
+		func(c byte) bool { return !isAlnum(c) },
+		isDigit,
+		isUpper,
+	} {
+		for i := 0; i+1 < len(prefix); i++ {
+			if rare(prefix[i]) || rare(prefix[i+1]) {
+				return i
+			}
 		}
 	}
 	return 0
 }
 
 // pairFamilyBit returns the prefilter bit of an anchoring pair, by its
-// kind: punctuation second, punctuation first, a digit, a capital, or two
-// lower-case letters. Splitting the kinds keeps the prefilter's cross
-// product of first and second bytes close to the real pairs.
+// kind, so that the prefilter's cross product of first and second bytes
+// stays close to the real pairs: by the punctuation it ends with, or
+// starts with, a digit, a capital, or two lower-case letters. Pairs of
+// 'A' and a capital share the AWS key ids' bit ("AA" of "EAAA").
 func pairFamilyBit(a, b byte) uint32 {
 	switch {
+	case b == '-':
+		return pairFamDash
+	case b == '_':
+		return pairFamUnderscore
 	case !isAlnum(b):
 		return pairFamPunct
 	case !isAlnum(a):
 		return pairFamPunctFirst
 	case isDigit(a) || isDigit(b):
 		return pairFamDigit
+	case a == 'A' && isUpper(b):
+		return pairAWS
 	case isUpper(a) || isUpper(b):
 		return pairFamUpper
 	}

@@ -147,7 +147,9 @@ const (
 	pairAssign                           // '=', ':' or '>' and any byte: an assignment's operator
 	pairFlag                             // "--" of a command-line flag
 	pairCall                             // `",` and `',` after the key of f("key", "value")
-	pairFamPunct                         // a token family's pair ending in punctuation ("t-" of "glpat-")
+	pairFamDash                          // a token family's pair ending in '-' ("t-" of "glpat-")
+	pairFamUnderscore                    // ... ending in '_' ("f_" of "hf_")
+	pairFamPunct                         // ... ending in other punctuation ("s." of "hvs.")
 	pairFamPunctFirst                    // ... starting with punctuation ("_g" of "_gitlab_session=")
 	pairFamDigit                         // ... holding a digit ("R1" of "GR1348941")
 	pairFamUpper                         // ... holding a capital ("LT" of "LTAI")
@@ -218,6 +220,9 @@ func withQueryKeys(t [256]uint32) [256]uint32 {
 	t['u'] |= pairDSN
 	return t
 }
+
+// pairFamilies are the bits of the token families' anchors.
+const pairFamilies = pairFamDash | pairFamUnderscore | pairFamPunct | pairFamPunctFirst | pairFamDigit | pairFamUpper | pairFamLower | pairAWS
 
 // withFamilies adds the bits of the token families' anchoring pairs.
 func withFamilies(fam *[256]uint32, t [256]uint32) [256]uint32 {
@@ -326,7 +331,7 @@ func (m *masker) matchPair(i int) {
 	if hit&pairDSN != 0 {
 		m.try(dsnPassword, i, i, dsnPasswordAt)
 	}
-	if hit&(pairFamPunct|pairFamPunctFirst|pairFamDigit|pairFamUpper|pairFamLower) != 0 && i >= m.done[tokenFamily] {
+	if hit&pairFamilies != 0 && i >= m.done[tokenFamily] {
 		m.record(tokenFamily, familyAt(m.s, i))
 	}
 	if hit&(pairAssign|pairFlag|pairCall) != 0 && i >= m.done[assignment] {
