@@ -37,6 +37,7 @@ type family struct {
 	name   string
 	prefix string
 	at     string // the anchoring pair, if not the one anchorOffset picks
+	lead   []part // fixed-length runs before the prefix
 	parts  []part
 	// free: the token may be glued to the word before it (the scanners
 	// match these anywhere); otherwise it must start a token.
@@ -92,14 +93,14 @@ var families = []family{
 	{name: "gitlab-session-cookie", prefix: "_gitlab_session=", parts: []part{run(isLowerAlnum, 32, 0)}, free: true, keepPrefix: true},
 
 	// Slack's app-level tokens; the xox kinds have their own matcher.
-	{name: "slack-app", prefix: "xapp-", parts: []part{run(isSlackChar, 20, 0)}, free: true, random: true},
+	{name: "slack-app", prefix: "xapp-", parts: []part{exactly(isDigit, 1), lit("-"), run(isUpperAlnum, 1, 0), lit("-"), run(isDigit, 1, 0), lit("-"), run(isAlnum, 32, 0)}, free: true},
 
 	// AI vendors.
 	{name: "anthropic", prefix: "sk-ant-api03-", parts: []part{run(isWordOrDash, 32, 0)}, random: true},
 	{name: "anthropic-admin", prefix: "sk-ant-admin01-", parts: []part{run(isWordOrDash, 32, 0)}, random: true},
-	{name: "openai-project", prefix: "sk-proj-", parts: []part{run(isWordOrDash, 40, 0)}, random: true},
-	{name: "openai-service-account", prefix: "sk-svcacct-", parts: []part{run(isWordOrDash, 40, 0)}, random: true},
-	{name: "openai-admin", prefix: "sk-admin-", parts: []part{run(isWordOrDash, 40, 0)}, random: true},
+	{name: "openai-project", prefix: "sk-proj-", parts: []part{run(isWordOrDash, 100, 0)}, random: true},
+	{name: "openai-service-account", prefix: "sk-svcacct-", parts: []part{run(isWordOrDash, 100, 0)}, random: true},
+	{name: "openai-admin", prefix: "sk-admin-", parts: []part{run(isWordOrDash, 100, 0)}, random: true},
 	{name: "openai-legacy", prefix: "sk-", parts: []part{exactly(isAlnum, 20), lit("T3BlbkFJ"), exactly(isAlnum, 20)}},
 	{name: "perplexity", prefix: "pplx-", parts: []part{exactly(isAlnum, 48)}, random: true},
 	{name: "huggingface", prefix: "hf_", parts: []part{exactly(isLetter, 34)}, random: true},
@@ -107,7 +108,7 @@ var families = []family{
 
 	// Cloud and infrastructure.
 	{name: "aws-bedrock", prefix: "ABSK", parts: []part{run(isBase64, 109, 0), run(isEquals, 0, 2)}},
-	{name: "aws-bedrock-short", prefix: "bedrock-api-key-", parts: []part{run(isBase64Pad, 20, 0)}, glued: true},
+	{name: "aws-bedrock-short", prefix: "bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t", parts: []part{run(isBase64Pad, 20, 0)}, glued: true},
 	{name: "digitalocean-pat", prefix: "dop_v1_", parts: []part{exactly(isLowerHex, 64)}},
 	{name: "digitalocean-oauth", prefix: "doo_v1_", parts: []part{exactly(isLowerHex, 64)}},
 	{name: "digitalocean-refresh", prefix: "dor_v1_", parts: []part{exactly(isLowerHex, 64)}},
@@ -137,6 +138,9 @@ var families = []family{
 	{name: "intra42", prefix: "s-s4t2", parts: []part{run(isLower, 2, 2), lit("-"), exactly(isLowerHex, 64)}},
 	{name: "octopus-deploy", prefix: "API-", parts: []part{exactly(isUpperAlnum, 26)}, random: true},
 	{name: "teams-webhook", prefix: ".webhook.office.com/webhookb2/", parts: []part{run(isWebhookPathChar, 40, 0)}, free: true, glued: true, keepPrefix: true},
+
+	{name: "terraform", prefix: ".atlasv1.", lead: []part{exactly(isAlnum, 14)}, parts: []part{run(isWordDashEq, 60, 0)}},
+	{name: "azure-ad-client-secret", prefix: "Q~", lead: []part{exactly(isAzureChar, 3), exactly(isDigit, 1)}, parts: []part{run(isAzureTail, 31, 0)}},
 
 	// Package registries.
 	{name: "pypi", prefix: "pypi-AgEIcHlwaS5vcmc", parts: []part{run(isWordOrDash, 50, 0)}},
@@ -185,10 +189,11 @@ var families = []family{
 	{name: "flutterwave-secret", prefix: "FLWSECK_TEST-", parts: []part{exactly(isFlutterHex, 32), lit("-X")}},
 	{name: "flutterwave-public", prefix: "FLWPUBK_TEST-", parts: []part{exactly(isFlutterHex, 32), lit("-X")}},
 	{name: "flutterwave-encryption", prefix: "FLWSECK_TEST", parts: []part{exactly(isFlutterHex, 12)}},
-	{name: "1password-secret-key", prefix: "A3-", parts: []part{exactly(isUpperAlnum, 6), lit("-"), run(isUpperAlnumDash, 11, 12), lit("-"), exactly(isUpperAlnum, 5), lit("-"), exactly(isUpperAlnum, 5), lit("-"), exactly(isUpperAlnum, 5)}},
+	{name: "1password-secret-key", prefix: "A3-", parts: []part{run(isUpperAlnumDash, 36, 37)}, check: onePasswordGroups},
 	{name: "1password-service-account", prefix: "ops_eyJ", parts: []part{run(isBase64, 250, 0), run(isEquals, 0, 3)}},
 	{name: "age", prefix: "AGE-SECRET-KEY-1", parts: []part{exactly(isAgeChar, 58)}, free: true},
 	{name: "adobe", prefix: "p8e-", parts: []part{exactly(isAlnum, 32)}, random: true},
+	{name: "maxmind", prefix: "_mmk", lead: []part{exactly(isAlnum, 6), lit("_"), exactly(isAlnum, 29)}},
 	{name: "settlemint-application", prefix: "sm_aat_", parts: []part{exactly(isAlnum, 16)}, random: true},
 	{name: "settlemint-personal", prefix: "sm_pat_", parts: []part{exactly(isAlnum, 16)}, random: true},
 	{name: "settlemint-service", prefix: "sm_sat_", parts: []part{exactly(isAlnum, 16)}, random: true},
@@ -204,6 +209,8 @@ var families = []family{
 var authressParts = []part{run(isLowerAlnumFold, 5, 30), lit("."), run(isLowerAlnumFold, 4, 6), lit(".acc"), run(isDashUnderscore, 1, 1), run(isLowerAlnumDash, 10, 32), lit("."), run(isAuthressTail, 30, 120)}
 
 func isEquals(c byte) bool         { return c == '=' }
+func isAzureChar(c byte) bool      { return isWord(c) || c == '~' || c == '.' }
+func isAzureTail(c byte) bool      { return isAzureChar(c) || c == '-' }
 func isDashDigit(c byte) bool      { return c == '-' || isDigit(c) }
 func isUpperAlnumDash(c byte) bool { return isUpperAlnum(c) || c == '-' }
 func isLowerAlnumFold(c byte) bool { return isAlnum(c) }
@@ -327,10 +334,26 @@ const longRejection = 512
 // match returns the token of f that starts at s[start], whose prefix is
 // known to be there, or the empty span at the end of what it read.
 func (f *family) match(s string, start int) span {
+	body := start + len(f.prefix)
+	for k := len(f.lead) - 1; k >= 0; k-- {
+		p := f.lead[k]
+		if p.in == nil {
+			if !strings.HasSuffix(s[:start], p.lit) {
+				return span{}
+			}
+			start -= len(p.lit)
+			continue
+		}
+		for n := 0; n < p.min; n++ {
+			if start == 0 || !p.in(s[start-1]) {
+				return span{}
+			}
+			start--
+		}
+	}
 	if !f.free && !tokenStart(s, start) {
 		return span{}
 	}
-	body := start + len(f.prefix)
 	j := body
 	for k, p := range f.parts {
 		if p.in == nil {
@@ -361,8 +384,12 @@ func (f *family) match(s string, start int) span {
 			j = runEnd(s, j+1, isWordOrDash)
 		}
 	}
+	secret := s[body:j]
+	if secret == "" {
+		secret = s[start:body] // a format whose secret is before its suffix (_mmk)
+	}
 	if !f.glued && j < len(s) && isWord(s[j]) ||
-		f.random && !looksRandom(s[body:j]) ||
+		!notPlaceholder(secret) || f.random && !looksRandom(s[body:j]) ||
 		f.check != nil && !f.check(s[start:j]) {
 		return span{j, j}
 	}
@@ -373,23 +400,25 @@ func (f *family) match(s string, start int) span {
 }
 
 // looksRandom reports whether a token body is more than a placeholder or
-// a name: it uses at least six different bytes (not "xxxxxxxx") and looks
+// a name: it uses at least four different bytes (not "xxxxxxxx") and looks
 // machine-made (glpat-rotation-policy-enabled is a setting's name).
 func looksRandom(t string) bool {
-	return distinctAtLeast6(t) && looksGenerated(t)
+	return notPlaceholder(t) && looksGenerated(t)
 }
 
-func distinctAtLeast6(t string) bool {
+// notPlaceholder reports whether t holds at least four different bytes; a
+// placeholder (xxxxxxxx, 00000000, xXxX) does not.
+func notPlaceholder(t string) bool {
 	var seen [4]uint64
 	n := 0
-	for i := 0; i < len(t) && n < 6; i++ {
+	for i := 0; i < len(t) && n < 4; i++ {
 		c := t[i]
 		if seen[c>>6]&(1<<(c&63)) == 0 {
 			seen[c>>6] |= 1 << (c & 63)
 			n++
 		}
 	}
-	return n >= 6
+	return n >= 4
 }
 
 // encodesJWT reports whether a base64 run starting "ZXlK" (the base64 of
@@ -427,4 +456,28 @@ func freeFamilyAt(s string, i int) span {
 		}
 	}
 	return span{}
+}
+
+// onePasswordGroups reports whether a 1Password secret key has its
+// published groups after "A3-": 6, 11, 5, 5 and 5 characters, or 6, 6, 5,
+// 5, 5 and 5.
+func onePasswordGroups(t string) bool {
+	var n [8]int
+	g := 0
+	for i := len("A3-"); i < len(t); i++ {
+		if t[i] == '-' {
+			if g++; g == len(n) {
+				return false
+			}
+			continue
+		}
+		n[g]++
+	}
+	switch g {
+	case 4:
+		return n == [8]int{6, 11, 5, 5, 5}
+	case 5:
+		return n == [8]int{6, 6, 5, 5, 5, 5}
+	}
+	return false
 }

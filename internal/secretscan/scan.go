@@ -110,15 +110,19 @@ const MinLen = 6
 // credential of that kind; a longer one is masked whole, so that no part of
 // a secret that merely looks oversized is left behind.
 const (
-	awsKeyLen       = 20 // prefix and 16 capitals or digits, exactly
-	githubTokenMin  = 36
-	githubPATMin    = 82 // the published length; shorter runs are identifiers such as github_pat_expiry_days
-	slackTokenMin   = 10
-	slackWebhookMin = 20
-	stripeKeyMin    = 10
-	googleKeyMin    = 35
-	npmTokenMin     = 36
-	authTokenMin    = 8
+	awsKeyLen      = 20 // prefix and 16 capitals or digits, exactly
+	githubTokenMin = 36
+	githubPATMin   = 82 // the published length; shorter runs are identifiers such as github_pat_expiry_days
+	slackTokenMin  = 10
+	// Configuration and refresh tokens are long (about 150 and 70
+	// characters after the kind); shorter runs are names.
+	slackConfigTokenMin  = 150
+	slackRefreshTokenMin = 60
+	slackWebhookMin      = 20
+	stripeKeyMin         = 10
+	googleKeyMin         = 35
+	npmTokenMin          = 36
+	authTokenMin         = 8
 	// The base64 of `{"a":0}`, the shortest JSON object a JWT header or
 	// payload can hold, has 10 characters.
 	jwtPartMin = 10
@@ -479,7 +483,7 @@ func googleKeyAt(s string, i int) span {
 	if !strings.HasPrefix(s[i:], "AIza") || !tokenStart(s, i) {
 		return span{}
 	}
-	return runAtLeast(s, i, i+len("AIza"), googleKeyMin, isWordOrDash)
+	return placeholderCut(s, i+len("AIza"), runAtLeast(s, i, i+len("AIza"), googleKeyMin, isWordOrDash))
 }
 
 // githubTokenAt matches a GitHub token: a classic one, "gh" and a letter
@@ -489,7 +493,7 @@ func githubTokenAt(s string, i int) span {
 	switch {
 	case len(t) > 4 && t[0] == 'g' && t[1] == 'h' && strings.IndexByte("pousr", t[2]) >= 0 && t[3] == '_':
 		// Newer installation tokens (ghs_) hold '_' inside.
-		return runAtLeast(s, i, i+len("ghp_"), githubTokenMin, isWord)
+		return placeholderCut(s, i+len("ghp_"), runAtLeast(s, i, i+len("ghp_"), githubTokenMin, isWord))
 	case strings.HasPrefix(t, "github_pat_"):
 		return runAtLeast(s, i, i+len("github_pat_"), githubPATMin, isWord)
 	}
@@ -520,7 +524,7 @@ func npmTokenAt(s string, i int) span {
 	if !strings.HasPrefix(s[i:], "npm_") || !tokenStart(s, i) {
 		return span{}
 	}
-	return runAtLeast(s, i, i+len("npm_"), npmTokenMin, isAlnum)
+	return placeholderCut(s, i+len("npm_"), runAtLeast(s, i, i+len("npm_"), npmTokenMin, isAlnum))
 }
 
 // slackTokenAt matches a Slack token: xox and a letter naming its kind
@@ -533,16 +537,29 @@ func slackTokenAt(s string, i int) span {
 	if len(t) < len("xoxb-") || t[:3] != "xox" {
 		return span{}
 	}
-	n := len("xoxb-")
-	if strings.HasPrefix(t, "xoxe.xoxb-") || strings.HasPrefix(t, "xoxe.xoxp-") {
-		n = len("xoxe.xoxb-")
-	} else if strings.IndexByte("abeoprs", t[3]) < 0 || t[4] != '-' {
+	n, min := len("xoxb-"), slackTokenMin
+	switch {
+	case strings.HasPrefix(t, "xoxe.xoxb-") || strings.HasPrefix(t, "xoxe.xoxp-"):
+		n, min = len("xoxe.xoxb-"), slackConfigTokenMin
+	case t[3] == 'e' && t[4] == '-':
+		min = slackRefreshTokenMin
+	case strings.IndexByte("abeoprs", t[3]) < 0 || t[4] != '-':
 		return span{}
 	}
 	if (t[3] == 'o' || t[3] == 's') && (n == len(t) || !isDigit(t[n])) {
 		return span{} // legacy tokens start with digits; xoxo-hugs is a greeting
 	}
-	return runAtLeast(s, i, i+n, slackTokenMin, isSlackChar)
+	return placeholderCut(s, i+n, runAtLeast(s, i, i+n, min, isSlackChar))
+}
+
+// placeholderCut returns v, a token whose body starts at s[body], unless
+// the body is a placeholder (xxxxxxxx), in which case it returns the
+// empty span at its end.
+func placeholderCut(s string, body int, v span) span {
+	if !v.empty() && !notPlaceholder(s[body:v.end]) {
+		return span{v.end, v.end}
+	}
+	return v
 }
 
 // slackWebhookAt matches the secret path of a Slack webhook URL; the host
