@@ -253,6 +253,44 @@ func TestMaskSecretsFragments(t *testing.T) {
 	}
 }
 
+// plantSeparators are the punctuation planted secrets are put between:
+// each is a boundary in some syntax, which the scanner must honour.
+var plantSeparators = []string{
+	" ", "\n", "\t", `"`, "'", "`", "(", ")", "[", "]", "{", "}", "<", ">", ",", ";", ":", "=", "&", "|",
+	"/", "@", "?", "#", "!", "*", `\n`, `\"`, "%3D", "%20", "\r\n", "\x00",
+}
+
+// FuzzMask plants an embedded assignment or a token of any format between
+// fuzzed text and fuzzed punctuation, and checks on every input that the
+// planted secret does not survive, that a second pass only masks more
+// next to a marker of the first, that Contains agrees with Mask, and that
+// nothing panics.
+func FuzzMask(f *testing.F) {
+	for i, p := range testsecrets.AllPlants {
+		f.Add("", "", uint16(i), uint8(i), uint8(i+3))
+		f.Add(p.Text, "x", uint16(i*7), uint8(i), uint8(i))
+	}
+	for i, frag := range fragments {
+		f.Add(frag, fragments[(i*5+1)%len(fragments)], uint16(i), uint8(i), uint8(i*3))
+	}
+	f.Fuzz(func(t *testing.T, prefix, suffix string, which uint16, before, after uint8) {
+		checkProperties(t, prefix+suffix)
+		p := testsecrets.AllPlants[int(which)%len(testsecrets.AllPlants)]
+		b := plantSeparators[int(before)%len(plantSeparators)]
+		a := plantSeparators[int(after)%len(plantSeparators)]
+		in := prefix + b + p.Text + a + suffix
+		out := checkProperties(t, in)
+		for _, secret := range p.Secrets {
+			if strings.Contains(prefix, secret) || strings.Contains(suffix, secret) {
+				continue
+			}
+			if strings.Contains(out, secret) {
+				t.Fatalf("Mask(%q) = %q, still holding %q", in, out, secret)
+			}
+		}
+	})
+}
+
 func FuzzMaskSecrets(f *testing.F) {
 	for i, tc := range testsecrets.Positive {
 		f.Add(tc.In, "", uint8(i))
@@ -298,6 +336,9 @@ func checkProperties(t *testing.T, in string) string {
 	out, found := Mask(in, testMarker, testKeys)
 	if !found && out != in {
 		t.Fatalf("Mask(%q) = %q, false; want the input unchanged", in, out)
+	}
+	if c := Contains(in, testMarker, testKeys); c != found {
+		t.Fatalf("Contains(%q) = %v, but Mask found %v", in, c, found)
 	}
 	if again, _ := Mask(out, testMarker, testKeys); again != out && !touchesMarker(out, again) {
 		t.Fatalf("Mask(%q) = %q; a second pass may only mask text next to a marker of the first (output of Mask(%q))", out, again, in)

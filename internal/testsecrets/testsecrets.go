@@ -394,7 +394,9 @@ var Plants = []Plant{
 	{"redis://:s3cretPw@cache:6379", []string{"s3cretPw"}},
 	{"mysql://root:p@ss:w0rd@10.0.0.5/db", []string{"p@ss:w0rd"}},
 	{"postgres://app:it's-Pw9@db.example:5432/app", []string{"it's-Pw9"}},
-	{"app:Qz8pW3vL9m@/appdb", []string{"Qz8pW3vL9m"}},
+	// Not user:pass@/db: that form is held to a plain database name
+	// followed by the end of the token, which punctuation planted after it
+	// may break (TestMaskSecrets covers it).
 	{SpacedJWT, []string{SpacedJWT}},
 }
 
@@ -520,3 +522,43 @@ var Tokens = []Token{
 	{"azure_ad_client_secret", "hnc7Q~", "MjWPXottGoSYCQsPGMe46zNRD6Lva1PqV"},
 	{"maxmind", "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", ""},
 }
+
+// AssignedSecret is the value planted in assignments to a secret key.
+const AssignedSecret = "Zq8Lm2Xv9Rt4Kw7P"
+
+// AssignmentPlants are secrets assigned to a secret key in each syntax
+// the scanner reads inside text.
+var AssignmentPlants = []Plant{
+	{"password=" + AssignedSecret, []string{AssignedSecret}},
+	{"DB_PASSWORD = " + AssignedSecret, []string{AssignedSecret}},
+	{"api_key: " + AssignedSecret, []string{AssignedSecret}},
+	{`"client_secret": "` + AssignedSecret + `"`, []string{AssignedSecret}},
+	{`'access_token': '` + AssignedSecret + `'`, []string{AssignedSecret}},
+	{`\"password\":\"` + AssignedSecret + `\"`, []string{AssignedSecret}},
+	{`herokuToken := "` + AssignedSecret + `"`, []string{AssignedSecret}},
+	{"secret_key => " + AssignedSecret, []string{AssignedSecret}},
+	{"<apiToken>" + AssignedSecret + "</apiToken>", []string{AssignedSecret}},
+	{`setProperty("AUTH_TOKEN", "` + AssignedSecret + `")`, []string{AssignedSecret}},
+	{" --password=" + AssignedSecret, []string{AssignedSecret}},
+	{" --db-password " + AssignedSecret, []string{AssignedSecret}},
+	{";Password=" + AssignedSecret + ";", []string{AssignedSecret}},
+	{"host=db user=app password=" + AssignedSecret + " dbname=app", []string{AssignedSecret}},
+	{"ADAFRUIT_TOKEN=" + AssignedSecret, []string{AssignedSecret}},
+	{"user[password]=" + AssignedSecret, []string{AssignedSecret}},
+	{"X-Auth-Key: " + AssignedSecret, []string{AssignedSecret}},
+	{"session_id=" + AssignedSecret, []string{AssignedSecret}},
+}
+
+// AllPlants are Plants, AssignmentPlants and a plant of every token
+// format, for fuzzing.
+var AllPlants = func() []Plant {
+	all := append(append([]Plant(nil), Plants...), AssignmentPlants...)
+	for _, t := range Tokens {
+		secret := t.Body
+		if secret == "" {
+			secret = t.Value()
+		}
+		all = append(all, Plant{t.Value(), []string{secret}})
+	}
+	return all
+}()
