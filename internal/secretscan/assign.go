@@ -144,7 +144,39 @@ func colonValueAt(s string, colon int, keys *Keys) span {
 	if !secretKey(s, start, end, keys) {
 		return span{}
 	}
-	return valueAt(s, skipBlanks(s, colon+1), start, end, !quoted && atLineStart(s, start), keys)
+	v := skipBlanks(s, colon+1)
+	if !quoted && v > colon+1 && startsProse(s, v) {
+		// "failed to watch *v1.Secret: the server asked ...": a colon
+		// in a sentence, followed by prose, not a value.
+		return span{}
+	}
+	return valueAt(s, v, start, end, !quoted && atLineStart(s, start), keys)
+}
+
+// proseWords are words that begin a clause; no secret is one of them.
+var proseWords = [...]string{
+	"the", "a", "an", "is", "are", "was", "were", "not", "no", "none", "and", "or", "to", "of",
+	"in", "on", "for", "with", "has", "have", "had", "will", "must", "should", "could", "can",
+	"cannot", "may", "did", "does", "do", "this", "that", "it", "its", "please", "invalid",
+	"missing", "expired", "required", "empty", "unknown", "wrong", "incorrect", "changed",
+}
+
+// startsProse reports whether s[v:] starts with a word of prose followed
+// by a space.
+func startsProse(s string, v int) bool {
+	e := v
+	for e < len(s) && isLower(s[e]) {
+		e++
+	}
+	if e == v || e == len(s) || s[e] != ' ' {
+		return false
+	}
+	for _, w := range proseWords {
+		if s[v:e] == w {
+			return true
+		}
+	}
+	return false
 }
 
 // elementValueAt matches <key>value</key>, anchored on the '>' of the

@@ -388,7 +388,9 @@ func (f *family) match(s string, start int) span {
 	if secret == "" {
 		secret = s[start:body] // a format whose secret is before its suffix (_mmk)
 	}
-	if !f.glued && j < len(s) && isWord(s[j]) ||
+	// A word byte right after the token makes it part of a longer
+	// identifier, unless base64 padding has already ended it.
+	if !f.glued && j < len(s) && isWord(s[j]) && s[j-1] != '=' ||
 		!notPlaceholder(secret) || f.random && !looksRandom(s[body:j]) ||
 		f.check != nil && !f.check(s[start:j]) {
 		return span{j, j}

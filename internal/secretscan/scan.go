@@ -921,7 +921,7 @@ var authSchemes = [...]string{"bearer", "basic", "token"}
 // whose scheme starts at s[i].
 func authCredentialAt(s string, i int) span {
 	n := authSchemeLen(s[i:])
-	if n == 0 || !wordStart(s, i) {
+	if n == 0 || !tokenStart(s, i) {
 		return span{}
 	}
 	j := i + n
