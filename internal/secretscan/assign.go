@@ -305,11 +305,10 @@ func valueAt(s string, v, keyStart, keyEnd int, line bool, keys *Keys) span {
 	if !line && !isHeaderKey(key, keys) {
 		return span{v, unquotedEnd(s, v)}
 	}
-	end := lineEnd(s, v, keyStart)
 	if hasSuffixFold(key, "authorization") {
-		return authorizationValue(s, v, end)
+		return authorizationValue(s, v, keyStart)
 	}
-	return span{v, end}
+	return span{v, lineEnd(s, v, keyStart)}
 }
 
 // authSchemeNames are the HTTP authentication schemes in the IANA
@@ -325,24 +324,27 @@ var authSchemeNames = [...]string{
 // the value reads "Bearer [REDACTED]"; a single token after it is the
 // credential, and a list of auth-params runs to the end. A challenge's parameters
 // (Basic realm=...) are not a credential.
-func authorizationValue(s string, v, end int) span {
+func authorizationValue(s string, v, keyStart int) span {
+	// The end of the line is looked for only when the value runs to it:
+	// each "Authorization:" in a long line would otherwise read the rest
+	// of the line again, which is quadratic.
 	w := v
-	for w < end && (isAlnum(s[w]) || s[w] == '-') {
+	for w < len(s) && (isAlnum(s[w]) || s[w] == '-') {
 		w++
 	}
-	if w == end || s[w] != ' ' || !isAuthScheme(s[v:w]) {
-		return span{v, end}
+	if w == len(s) || s[w] != ' ' || !isAuthScheme(s[v:w]) {
+		return span{v, lineEnd(s, v, keyStart)}
 	}
 	p := skipBlanks(s, w)
-	if strings.HasPrefix(s[p:end], "realm=") {
-		return span{end, end}
-	}
 	t := p
-	for t < end && !isSpace(s[t]) {
+	for t < len(s) && !isSpace(s[t]) && s[t] != '"' && s[t] != '\'' && s[t] != '`' && s[t] != '\\' {
 		t++
 	}
-	if eq := strings.IndexByte(s[p:t], '='); eq >= 0 && strings.Trim(s[p+eq:t], "=") != "" {
-		return span{p, end} // auth-params (Digest username="ada", response=...)
+	switch tok := s[p:t]; {
+	case strings.HasPrefix(tok, "realm="):
+		return span{t, t}
+	case isAuthParam(tok) || strings.HasSuffix(tok, "=") && t < len(s) && s[t] == '"' && isAuthParam(tok+"x"):
+		return span{p, lineEnd(s, p, keyStart)} // auth-params (Digest username="ada", response=...)
 	}
 	return span{p, t}
 }

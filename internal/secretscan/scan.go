@@ -715,8 +715,13 @@ func unencodedPasswordAt(s string, start int) span {
 	// The window is bounded so that the scan stays linear however many
 	// "://" a string holds; a userinfo is never this long.
 	tokenEnd := runEnd(s[:min(len(s), start+maxUserinfo)], start, inURLToken)
+	// The last '@' followed by a host: one at the very end, or before
+	// punctuation, belongs to the text after the URL.
 	at := strings.LastIndexByte(s[start:tokenEnd], '@')
-	if at <= 0 || start+at+1 >= tokenEnd || !isHostStart(s[start+at+1]) {
+	for at > 0 && (start+at+1 >= tokenEnd || !isHostStart(s[start+at+1])) {
+		at = strings.LastIndexByte(s[start:start+at], '@')
+	}
+	if at <= 0 {
 		return span{}
 	}
 	userinfo := s[start : start+at]
