@@ -423,8 +423,9 @@ func quotedValueAt(s string, v int, q byte, escaped bool) span {
 // unquotedEnd returns the end of a bare value starting at s[v]: at a
 // blank, a separator of the syntaxes it may sit in (';' of JDBC and ADO
 // strings, '&' of queries and forms, ',' of lists), a quote that closes
-// the text around it, an escape such as a literal \n, or a closing
-// bracket it did not open ({password=x} in a dumped structure).
+// the text around it, an escape such as a literal \n, a closing bracket
+// it did not open ({password=x} in a dumped structure), or the operator of
+// another assignment whose value follows a blank (api_key: value).
 func unquotedEnd(s string, v int) int {
 	depth := 0
 	for j := v; j < len(s); j++ {
@@ -433,6 +434,12 @@ func unquotedEnd(s string, v int) int {
 			return j
 		case '\\':
 			if j+1 < len(s) && strings.IndexByte(`nrt"'\`, s[j+1]) >= 0 {
+				return j
+			}
+		case ':', '=':
+			if j+1 < len(s) && (s[j+1] == ' ' || s[j+1] == '\t') {
+				// "key: value" or "key = value" inside: another
+				// assignment, whose value lies past this one's end.
 				return j
 			}
 		case '(', '[', '{':

@@ -237,6 +237,7 @@ var famIndex = buildFamIndex()
 type famTables struct {
 	byFirst       [256][]famAnchor
 	first, second [256]uint32
+	maxPrefix     int // the longest fixed text of a family, lead included
 }
 
 func buildFamIndex() *famTables {
@@ -248,6 +249,11 @@ func buildFamIndex() *famTables {
 			off = strings.Index(f.prefix, f.at)
 		}
 		a, b := f.prefix[off], f.prefix[off+1]
+		n := len(f.prefix)
+		for _, p := range f.lead {
+			n += len(p.lit) + p.max
+		}
+		t.maxPrefix = max(t.maxPrefix, n)
 		t.byFirst[a] = append(t.byFirst[a], famAnchor{second: b, off: off, fam: f})
 		bit := pairFamilyBit(a, b)
 		t.first[a] |= bit
@@ -335,6 +341,7 @@ const longRejection = 512
 // known to be there, or the empty span at the end of what it read.
 func (f *family) match(s string, start int) span {
 	body := start + len(f.prefix)
+	lastRun, lastMin := -1, 0 // where the last run started, and its minimum
 	for k := len(f.lead) - 1; k >= 0; k-- {
 		p := f.lead[k]
 		if p.in == nil {
@@ -374,6 +381,7 @@ func (f *family) match(s string, start int) span {
 		if e-j < p.min {
 			return span{e, e}
 		}
+		lastRun, lastMin = j, p.min
 		// A last run longer than the format is taken whole: a secret
 		// that merely looks oversized must not be left half masked.
 		j = e
@@ -382,6 +390,18 @@ func (f *family) match(s string, start int) span {
 		// Routable tokens carry '.'-separated parts after the body.
 		for j+1 < len(s) && s[j] == '.' && isWordOrDash(s[j+1]) {
 			j = runEnd(s, j+1, isWordOrDash)
+		}
+	}
+	if !f.glued && j < len(s) && isWord(s[j]) && s[j-1] != '=' && lastRun >= 0 {
+		// The last run took in punctuation of its alphabet and then
+		// met a word byte: the token may end at that punctuation
+		// ("...bi1=0A" is a token, '=' and text glued after it).
+		k := j - 1
+		for k >= lastRun+lastMin && isWord(s[k]) {
+			k--
+		}
+		if k >= lastRun+lastMin {
+			j = k
 		}
 	}
 	secret := s[body:j]

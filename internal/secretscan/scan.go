@@ -336,7 +336,16 @@ func (m *masker) matchPair(i int) {
 		m.try(dsnPassword, i, i, dsnPasswordAt)
 	}
 	if hit&pairFamilies != 0 && i >= m.done[tokenFamily] {
-		m.record(tokenFamily, familyAt(m.s, i))
+		v := familyAt(m.s, i)
+		m.record(tokenFamily, v)
+		if !v.empty() {
+			// A token of another format may start inside this one and
+			// run past its end (base64 "ABSK.../sk" then "-admin-..."):
+			// its prefix reaches into the last bytes, whose anchors are
+			// tried again. The overlap is bounded, so the scan stays
+			// linear.
+			m.done[tokenFamily] = max(i+1, v.end-famIndex.maxPrefix)
+		}
 	}
 	if hit&(pairAssign|pairFlag|pairCall) != 0 && i >= m.done[assignment] {
 		m.record(assignment, assignmentAt(m.s, i, m.keys))
