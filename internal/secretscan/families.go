@@ -58,16 +58,15 @@ type family struct {
 }
 
 // Byte classes of token alphabets.
-func isLowerAlnum(c byte) bool  { return isLower(c) || isDigit(c) }
-func isUpperAlnum(c byte) bool  { return isUpper(c) || isDigit(c) }
-func isLowerHex(c byte) bool    { return isDigit(c) || 'a' <= c && c <= 'f' }
-func isBase64(c byte) bool      { return isAlnum(c) || c == '+' || c == '/' }
-func isBase64Pad(c byte) bool   { return isBase64(c) || c == '=' }
-func isWordDashEq(c byte) bool  { return isWordOrDash(c) || c == '=' }
-func isWordDashDot(c byte) bool { return isWordOrDash(c) || c == '.' }
-func isTokenDotEq(c byte) bool  { return isWordOrDash(c) || c == '.' || c == '=' }
-func isAgeChar(c byte) bool     { return strings.IndexByte("QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L", c) >= 0 }
-func isFlutterHex(c byte) bool  { return isDigit(c) || 'a' <= c|0x20 && c|0x20 <= 'h' }
+func isLowerAlnum(c byte) bool { return isLower(c) || isDigit(c) }
+func isUpperAlnum(c byte) bool { return isUpper(c) || isDigit(c) }
+func isLowerHex(c byte) bool   { return isDigit(c) || 'a' <= c && c <= 'f' }
+func isBase64(c byte) bool     { return isAlnum(c) || c == '+' || c == '/' }
+func isBase64Pad(c byte) bool  { return isBase64(c) || c == '=' }
+func isWordDashEq(c byte) bool { return isWordOrDash(c) || c == '=' }
+func isTokenDotEq(c byte) bool { return isWordOrDash(c) || c == '.' || c == '=' }
+func isAgeChar(c byte) bool    { return strings.IndexByte("QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L", c) >= 0 }
+func isFlutterHex(c byte) bool { return isDigit(c) || 'a' <= c|0x20 && c|0x20 <= 'h' }
 func isAuthressTail(c byte) bool {
 	return isLowerAlnum(c) || c == '+' || c == '/' || c == '_' || c == '=' || c == '-'
 }
@@ -206,14 +205,13 @@ var families = []family{
 
 // authressParts are the documented shape of an Authress key after its
 // prefix; the prefixes alone (sc_, ext_) are common words' ends.
-var authressParts = []part{run(isLowerAlnumFold, 5, 30), lit("."), run(isLowerAlnumFold, 4, 6), lit(".acc"), run(isDashUnderscore, 1, 1), run(isLowerAlnumDash, 10, 32), lit("."), run(isAuthressTail, 30, 120)}
+var authressParts = []part{run(isAlnum, 5, 30), lit("."), run(isAlnum, 4, 6), lit(".acc"), run(isDashUnderscore, 1, 1), run(isLowerAlnumDash, 10, 32), lit("."), run(isAuthressTail, 30, 120)}
 
 func isEquals(c byte) bool         { return c == '=' }
 func isAzureChar(c byte) bool      { return isWord(c) || c == '~' || c == '.' }
 func isAzureTail(c byte) bool      { return isAzureChar(c) || c == '-' }
 func isDashDigit(c byte) bool      { return c == '-' || isDigit(c) }
 func isUpperAlnumDash(c byte) bool { return isUpperAlnum(c) || c == '-' }
-func isLowerAlnumFold(c byte) bool { return isAlnum(c) }
 func isLowerAlnumDash(c byte) bool { return isLowerAlnum(c) || c == '-' }
 func isDashUnderscore(c byte) bool { return c == '-' || c == '_' }
 func isWebhookPathChar(c byte) bool {

@@ -83,3 +83,25 @@ func TestTokenFamilyAnchors(t *testing.T) {
 		}
 	}
 }
+
+// Prefixes that are also ordinary words or identifiers pass unless the
+// whole documented shape follows.
+func TestTokenFamilyNearMisses(t *testing.T) {
+	for _, in := range []string{
+		"dapicorp", "dapi-gateway", "dapi12345", "sc_main", "ext_id", "ext_js_bundle", "scauth_enabled",
+		"authress_tenant", "pat.example.com", "sat.io", "pat.sat", "SKIP_TESTS", "SKU-1234", "EAAA",
+		"LTAI is a prefix", "hf_transfer", "api_org_name", "lin_api_version", "sm_pat_expiry",
+		"pul-request", "ico-moon", "tk-us-east", "v1.0-beta", "sha256~", "dnkey-rotation",
+		"hvs.example", "hvb.", "A3-SERIES", "AGE-SECRET-KEY-1", "p8e-config", "glc_", "glsa_",
+		"sgp_", "NRAK-", "PMAK-", "SG.example.com", "xkeysib-", "fm2_", "fo1_", "dp.pt.",
+		"dt0c01.", "ops_eyJ", "ATATT3", "AKCp", "cmVmdW5k", "ZXlKaGJHY2lPaUpJVXpJMU5pSjku",
+		"glrt-enabled", "glpat-rotation-policy-enabled", "gldt-", "GR1348941", "_gitlab_session=",
+		"xoxo-hugs-and-kisses", "xapp-store", "sk-ant-", "sk-proj-42", "sk-", "T3BlbkFJ",
+		"prefix_mmk", "7Q~", ".atlasv1.", "rubygems_", "CLOJARS_", "FLWSECK_TEST", "EZAK", "EAAM",
+		"ABSK", "bedrock-api-key-", "pypi-AgEIcHlwaS5vcmc", "npm_install", "tfp_", "shpat_",
+	} {
+		if got, found := Mask("x "+in+" y", testMarker, testKeys); found {
+			t.Errorf("Mask(%q) = %q; want it unchanged", in, got)
+		}
+	}
+}

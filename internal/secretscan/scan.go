@@ -1,7 +1,9 @@
 // Package secretscan finds secrets inside text: the shapes of well-known
-// credentials (cloud keys, API tokens, JWTs, PEM private keys, HTTP
-// authorization values, URL passwords, signed URL query values) and the
-// values of keys that a key rule calls secret. It knows nothing of slog:
+// credentials (cloud keys, JWTs, PEM private keys, HTTP authorization
+// values, URL and DSN passwords, signed URL query values), every token
+// format whose prefix names its issuer, and the values assigned to keys
+// that a key rule calls secret (password=..., "api_key": "...",
+// <token>...</token>, --password ...). It knows nothing of slog:
 // its functions take strings and return strings, and the key rule is a
 // parameter, so that a caller's own secret names and allowed keys hold
 // inside text as they do for attributes.
@@ -18,9 +20,14 @@ import (
 // rule for keys found inside s. It does not allocate when it finds nothing.
 //
 // The shapes are those of well-known credential formats (cloud keys, API
-// tokens, JWTs, PEM private keys, HTTP auth headers, URL passwords and
-// signed URL query values). Only the secret value is replaced; the text that
-// makes it recognisable, such as "Bearer " or the BEGIN and END lines of a
+// tokens of about a hundred issuers, JWTs, PEM private keys, HTTP auth
+// headers, URL and DSN passwords and signed URL query values), and values
+// assigned inside the text to a key that keys calls secret, in the
+// syntaxes of logfmt, DSNs, env files, JDBC and ADO strings, YAML, HTTP
+// headers, JSON and dicts (escaped JSON included), Go, Ruby and PHP
+// code, XML elements, property setters and command-line flags. Only the
+// secret value is replaced; the text that makes it recognisable, such as
+// "Bearer ", the key before a value or the BEGIN and END lines of a
 // private key, is kept so that the log stays readable.
 //
 // The scan is a single pass over s, linear in len(s) on any input. Every
@@ -102,9 +109,9 @@ func (m *masker) scan(from int) {
 	}
 }
 
-// MinLen is the length of the shortest input that can hold a secret:
-// "a://b@" and "?sig=x".
-const MinLen = 6
+// MinLen is the length of the shortest input that can hold a secret: a
+// key of one byte that the caller names secret, '=' and a value ("k=v").
+const MinLen = 3
 
 // Minimum lengths of the random part of each shape. A shorter run is not a
 // credential of that kind; a longer one is masked whole, so that no part of
@@ -371,7 +378,7 @@ func (m *masker) record(k shape, v span) {
 		return
 	}
 	m.done[k] = v.end
-	if m.alreadyMasked(k, v) {
+	if m.alreadyMasked(v) {
 		return
 	}
 	if m.detect {
@@ -388,7 +395,7 @@ func (m *masker) record(k shape, v span) {
 
 // alreadyMasked reports whether the value v is the output of an earlier
 // call rather than a secret, which keeps masking idempotent.
-func (m *masker) alreadyMasked(k shape, v span) bool {
+func (m *masker) alreadyMasked(v span) bool {
 	if m.marker == "" {
 		return false
 	}
