@@ -203,7 +203,9 @@ func elementValueAt(s string, gt int, keys *Keys) span {
 	// Only an element closed by its own tag: a marker such as <secret>
 	// or prose mentioning <token> is not one.
 	if !strings.HasPrefix(s[end:], "</") || !strings.HasPrefix(s[end+2:], s[start:gt]) {
-		return span{end, end}
+		// Not skipped: other assignments may lie in what was read,
+		// and the next '<' bounds what the next element reads.
+		return span{}
 	}
 	return span{v, end}
 }
@@ -342,7 +344,7 @@ func authorizationValue(s string, v, keyStart int) span {
 	}
 	switch tok := s[p:t]; {
 	case strings.HasPrefix(tok, "realm="):
-		return span{t, t}
+		return span{}
 	case isAuthParam(tok) || strings.HasSuffix(tok, "=") && t < len(s) && s[t] == '"' && isAuthParam(tok+"x"):
 		return span{p, lineEnd(s, p, keyStart)} // auth-params (Digest username="ada", response=...)
 	}

@@ -355,7 +355,16 @@ func (m *masker) matchPair(i int) {
 		}
 	}
 	if hit&(pairAssign|pairFlag|pairCall) != 0 && i >= m.done[assignment] {
-		m.record(assignment, assignmentAt(m.s, i, m.keys))
+		v := assignmentAt(m.s, i, m.keys)
+		m.record(assignment, v)
+		if !v.empty() && isQuote(m.s[v.start-1]) {
+			// A quoted value may hold another assignment whose value
+			// starts at this one's closing quote
+			// (pass="token := "secret"): its anchors are tried. A
+			// quoted value ends at its quote, so each of them reads
+			// up to the next quote only, and the scan stays linear.
+			m.done[assignment] = v.start
+		}
 	}
 }
 
@@ -1149,6 +1158,8 @@ func isSlackChar(c byte) bool    { return isAlnum(c) || c == '-' }
 func isWebhookChar(c byte) bool  { return isWordOrDash(c) || c == '+' || c == '/' }
 func isSchemeChar(c byte) bool   { return isAlnum(c) || c == '+' || c == '-' || c == '.' }
 func isPEMLabelChar(c byte) bool { return isWord(c) || c == ' ' }
+
+func isQuote(c byte) bool { return c == '"' || c == '\'' || c == '`' }
 
 func isSpace(c byte) bool {
 	switch c {

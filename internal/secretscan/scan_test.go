@@ -223,6 +223,9 @@ var adversarialPatterns = []string{
 	"abcdefghij",
 	"a_b-c.d[e]",
 	"ｐａｓｓｗｏｒｄ=",
+	`password="token := "`,
+	`password='a password="b password=` + "`c ",
+	"Authorization: x \"password=\"",
 	"pass\u200bword=",
 	// Token formats whose runs are long or unbounded.
 	"glpat-",
