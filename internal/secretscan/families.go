@@ -9,16 +9,18 @@ import "strings"
 // parts each of a byte class and a length range, or literals.
 //
 // Each family is anchored on one pair of adjacent bytes of its prefix,
-// the first holding a byte other than a lower-case letter ('_', '-', '.',
-// '~', a digit or a capital), as such pairs are rare in prose, so the
+// preferring a pair with punctuation, then one with a digit, then one with
+// a capital (anchorOffset), as such pairs are rare in prose, so the
 // prefilter seldom stops for them. Airtable's "pat" + 14 + "." + 64 hex
 // is left out: its prefix is all lower case, common in text ("path",
-// "pattern"), and its key names catch it inside text. At an
-// anchor, the families sharing that pair are tried where their prefix
-// would start. A family matches without backtracking: each run is taken
-// greedily up to its maximum, so one attempt reads at most the family's
-// maximum length, unless the last run is longer, in which case the whole
-// run is the token and no later anchor inside it is tried.
+// "pattern"), and its key names catch it inside text. At an anchor, the
+// families sharing that pair are tried where their prefix would start. A
+// family matches without backtracking: each run is taken greedily up to
+// its maximum, so one attempt reads at most the family's maximum length,
+// unless the last run is longer, in which case the whole run is the
+// token. Anchors inside a token found are not tried again, except within
+// the longest prefix of its end, where a token of another format may
+// begin and run on.
 
 // A part of a token after its prefix: a literal, or a run of bytes in a
 // class whose length lies in [min, max] (max 0: no upper bound).
@@ -379,7 +381,9 @@ func (f *family) match(s string, start int) span {
 		if e-j < p.min {
 			return span{e, e}
 		}
-		lastRun, lastMin = j, p.min
+		if e > j {
+			lastRun, lastMin = j, p.min // an empty padding run is not the last
+		}
 		// A last run longer than the format is taken whole: a secret
 		// that merely looks oversized must not be left half masked.
 		j = e
