@@ -339,7 +339,7 @@ func authorizationValue(s string, v, keyStart int) span {
 	}
 	p := skipBlanks(s, w)
 	t := p
-	for t < len(s) && !isSpace(s[t]) && s[t] != '"' && s[t] != '\'' && s[t] != '`' && s[t] != '\\' {
+	for t < len(s) && !isSpace(s[t]) && s[t] != '"' && s[t] != '\'' && s[t] != '`' && s[t] != '\\' && !operatorBeforeBlank(s, t) {
 		t++
 	}
 	switch tok := s[p:t]; {
@@ -370,6 +370,13 @@ func isHeaderKey(key string, keys *Keys) bool {
 		}
 	}
 	return false
+}
+
+// operatorBeforeBlank reports whether s[j] is the ':' or '=' of another
+// assignment followed by a blank ("key: value" inside a value), whose
+// value lies past the end of the value being read.
+func operatorBeforeBlank(s string, j int) bool {
+	return (s[j] == ':' || s[j] == '=') && j+1 < len(s) && (s[j+1] == ' ' || s[j+1] == '\t')
 }
 
 // isNullWord reports whether s[v:] starts with a word that says no value
@@ -439,9 +446,7 @@ func unquotedEnd(s string, v int) int {
 				return j
 			}
 		case ':', '=':
-			if j+1 < len(s) && (s[j+1] == ' ' || s[j+1] == '\t') {
-				// "key: value" or "key = value" inside: another
-				// assignment, whose value lies past this one's end.
+			if operatorBeforeBlank(s, j) {
 				return j
 			}
 		case '(', '[', '{':

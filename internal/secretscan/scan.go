@@ -338,6 +338,11 @@ func (m *masker) matchPair(i int) {
 	}
 	if hit&(pairBearer|pairToken) != 0 {
 		m.try(authCredential, i, i, authCredentialAt)
+		// Another scheme may stand inside a credential
+		// ("Token 0006/Basic <base64>"), so no anchor is skipped. Each
+		// credential read ends at the blank after the next scheme, so
+		// the scan stays linear.
+		m.done[authCredential] = 0
 	}
 	if hit&pairDSN != 0 {
 		m.try(dsnPassword, i, i, dsnPasswordAt)
