@@ -228,8 +228,8 @@ func flagValueAt(s string, i int, keys *Keys) span {
 		return span{}
 	}
 	v := skipBlanks(s, end)
-	if v == len(s) || s[v] == '-' {
-		return span{} // a switch followed by the next flag
+	if v == len(s) || s[v] == '-' || s[v] == '=' || s[v] == ':' {
+		return span{} // a switch followed by the next flag, or a key = value
 	}
 	return valueAt(s, v, k, end, false, keys)
 }
@@ -301,6 +301,11 @@ func valueAt(s string, v, keyStart, keyEnd int, line bool, keys *Keys) span {
 		return quotedValueAt(s, v+2, s[v+1], true)
 	}
 	if isNullWord(s, v) {
+		return span{v, v}
+	}
+	if s[v-1] == ' ' && strings.HasPrefix(s[v:], "--") && v+2 < len(s) && isLetter(s[v+2]) {
+		// After a blank, the next command-line flag: what is assigned
+		// is missing, and the flag's own value lies past it.
 		return span{v, v}
 	}
 	key := s[keyStart:keyEnd]

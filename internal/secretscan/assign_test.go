@@ -104,6 +104,9 @@ func TestMaskAssignmentCases(t *testing.T) {
 		{"libpq_dsn", "failed to connect to `host=db user=app password=s3cr3t-Pw dbname=app`: timeout",
 			"failed to connect to `host=db user=app password=[REDACTED] dbname=app`: timeout"},
 		{"env_assignment", "ADAFRUIT_TOKEN=aio_FAKE12abcdEFGH34ijklMNOP56qr", "ADAFRUIT_TOKEN=[REDACTED]"},
+		// Databricks tokens (dapi + 32 hex) have no matcher of their
+		// own (see families.go); their key names catch them.
+		{"databricks_by_key", "export DATABRICKS_TOKEN=dapi9aafc52fb809aa2746f2ee026fab755a", "export DATABRICKS_TOKEN=[REDACTED]"},
 		{"ado_connection_string", "Server=tcp:db.example.net,1433;Database=app;User ID=app;Password=p@ss w0rd!;Encrypt=True",
 			"Server=tcp:db.example.net,1433;Database=app;User ID=app;Password=[REDACTED] w0rd!;Encrypt=True"},
 		{"jdbc_property", "jdbc:sqlserver://db:1433;databaseName=app;user=app;password=Hunter2;", "jdbc:sqlserver://db:1433;databaseName=app;user=app;password=[REDACTED];"},

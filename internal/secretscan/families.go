@@ -11,9 +11,11 @@ import "strings"
 // Each family is anchored on one pair of adjacent bytes of its prefix,
 // preferring a pair with punctuation, then one with a digit, then one with
 // a capital (anchorOffset), as such pairs are rare in prose, so the
-// prefilter seldom stops for them. Airtable's "pat" + 14 + "." + 64 hex
-// is left out: its prefix is all lower case, common in text ("path",
-// "pattern"), and its key names catch it inside text. At an anchor, the
+// prefilter seldom stops for them. Two formats are left out because their
+// prefix is all lower case and its pairs are among the commonest in text:
+// Airtable's "pat" + 14 + "." + 64 hex ("path", "pattern") and Databricks'
+// "dapi" + 32 hex ("data", "update", even the name "ada"); both are
+// caught by their key names inside text (DATABRICKS_TOKEN=...). At an anchor, the
 // families sharing that pair are tried where their prefix would start. A
 // family matches without backtracking: each run is taken greedily up to
 // its maximum, so one attempt reads at most the family's maximum length,
@@ -115,7 +117,6 @@ var families = []family{
 	{name: "digitalocean-refresh", prefix: "dor_v1_", parts: []part{exactly(isLowerHex, 64)}},
 	{name: "doppler", prefix: "dp.pt.", parts: []part{exactly(isAlnum, 43)}},
 	{name: "dynatrace", prefix: "dt0c01.", parts: []part{exactly(isAlnum, 24), lit("."), exactly(isAlnum, 64)}},
-	{name: "databricks", prefix: "dapi", parts: []part{exactly(isLowerHex, 32), run(isDashDigit, 0, 2)}},
 	{name: "flyio", prefix: "fo1_", parts: []part{exactly(isWordOrDash, 43)}},
 	{name: "flyio-macaroon-a", prefix: "fm1a_", parts: []part{run(isBase64, 100, 0), run(isEquals, 0, 3)}},
 	{name: "flyio-macaroon-r", prefix: "fm1r_", parts: []part{run(isBase64, 100, 0), run(isEquals, 0, 3)}},
@@ -126,7 +127,7 @@ var families = []family{
 	{name: "pulumi", prefix: "pul-", parts: []part{exactly(isLowerHex, 40)}},
 	{name: "scalingo", prefix: "tk-us-", parts: []part{exactly(isWordOrDash, 48)}},
 	{name: "alibaba", prefix: "LTAI", at: "AI", parts: []part{exactly(isAlnum, 20)}, random: true},
-	{name: "cloudflare-origin-ca", prefix: "v1.0-", parts: []part{exactly(isLowerHex, 24), lit("-"), exactly(isLowerHex, 146)}},
+	{name: "cloudflare-origin-ca", prefix: "v1.0-", at: "0-", parts: []part{exactly(isLowerHex, 24), lit("-"), exactly(isLowerHex, 146)}},
 	{name: "openshift", prefix: "sha256~", parts: []part{exactly(isWordOrDash, 43)}},
 	{name: "infracost", prefix: "ico-", parts: []part{exactly(isAlnum, 32)}, random: true},
 	{name: "prefect", prefix: "pnu_", parts: []part{exactly(isAlnum, 36)}, random: true},
@@ -212,7 +213,6 @@ var authressParts = []part{run(isAlnum, 5, 30), lit("."), run(isAlnum, 4, 6), li
 func isEquals(c byte) bool         { return c == '=' }
 func isAzureChar(c byte) bool      { return isWord(c) || c == '~' || c == '.' }
 func isAzureTail(c byte) bool      { return isAzureChar(c) || c == '-' }
-func isDashDigit(c byte) bool      { return c == '-' || isDigit(c) }
 func isUpperAlnumDash(c byte) bool { return isUpperAlnum(c) || c == '-' }
 func isLowerAlnumDash(c byte) bool { return isLowerAlnum(c) || c == '-' }
 func isDashUnderscore(c byte) bool { return c == '-' || c == '_' }
@@ -295,8 +295,13 @@ func pairFamilyBit(a, b byte) uint32 {
 		return pairFamPunct
 	case !isAlnum(a):
 		return pairFamPunctFirst
-	case isDigit(a) || isDigit(b):
-		return pairFamDigit
+	case isDigit(b):
+		// One bit per digit: timestamps (T10:11) and paths (/v1/)
+		// hold letter-digit pairs, and a shared bit would let every
+		// letter of one anchor meet every digit of another.
+		return pairFamDigit0 << (b - '0')
+	case isDigit(a):
+		return pairFamDigitFirst
 	case a == 'A' && isUpper(b):
 		return pairAWS
 	case isUpper(a) || isUpper(b):

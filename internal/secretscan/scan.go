@@ -155,16 +155,18 @@ const (
 	pairBearer                           // "Be", "ba", ... of Bearer and Basic
 	pairToken                            // "To", "to", ... of Token
 	pairDSN                              // "@t" of "@tcp(", "@u" of "@unix("
-	pairAssign                           // '=', ':' or '>' and any byte: an assignment's operator
+	pairAssign                           // '=' or '>' and any byte: an assignment's operator
+	pairAssignColon                      // ':' and any byte but a digit (10:11:12 is a time)
 	pairFlag                             // "--" of a command-line flag
 	pairCall                             // `",` and `',` after the key of f("key", "value")
 	pairFamDash                          // a token family's pair ending in '-' ("t-" of "glpat-")
 	pairFamUnderscore                    // ... ending in '_' ("f_" of "hf_")
 	pairFamPunct                         // ... ending in other punctuation ("s." of "hvs.")
 	pairFamPunctFirst                    // ... starting with punctuation ("_g" of "_gitlab_session=")
-	pairFamDigit                         // ... holding a digit ("R1" of "GR1348941")
+	pairFamDigitFirst                    // ... starting with a digit
 	pairFamUpper                         // ... holding a capital ("LT" of "LTAI")
-	pairFamLower                         // ... of two lower-case letters ("da" of "dapi")
+	pairFamLower                         // ... of two lower-case letters
+	pairFamDigit0                        // ... ending in a digit: ten bits from here, one per digit ("R1" of "GR1348941")
 )
 
 var pairFirst = withFamilies(&famIndex.first, [256]uint32{
@@ -179,7 +181,7 @@ var pairFirst = withFamilies(&famIndex.first, [256]uint32{
 	'm':  pairUnderscore,
 	'x':  pairSlack,
 	'-':  pairPEMOrURL | pairFlag,
-	':':  pairPEMOrURL | pairAssign,
+	':':  pairPEMOrURL | pairAssignColon,
 	'.':  pairDot,
 	'?':  pairQuery,
 	'&':  pairQuery,
@@ -233,7 +235,11 @@ func withQueryKeys(t [256]uint32) [256]uint32 {
 }
 
 // pairFamilies are the bits of the token families' anchors.
-const pairFamilies = pairFamDash | pairFamUnderscore | pairFamPunct | pairFamPunctFirst | pairFamDigit | pairFamUpper | pairFamLower | pairAWS
+const pairFamilies = pairFamDash | pairFamUnderscore | pairFamPunct | pairFamPunctFirst | pairFamDigitFirst | pairFamUpper | pairFamLower | pairAWS |
+	pairFamDigit0*(1<<10-1)
+
+// The ten digit bits must fit: this fails to compile otherwise.
+const _ = uint32(pairFamDigit0 << 9)
 
 // withFamilies adds the bits of the token families' anchoring pairs.
 func withFamilies(fam *[256]uint32, t [256]uint32) [256]uint32 {
@@ -248,6 +254,12 @@ func withFamilies(fam *[256]uint32, t [256]uint32) [256]uint32 {
 func withAnyByte(t [256]uint32) [256]uint32 {
 	for c := range t {
 		t[c] |= pairAssign
+		if !isDigit(byte(c)) {
+			// A value after a colon follows a blank (password:
+			// 1234); a colon before a digit is that of a time, a
+			// port or a ratio.
+			t[c] |= pairAssignColon
+		}
 	}
 	return t
 }
@@ -359,7 +371,7 @@ func (m *masker) matchPair(i int) {
 			m.done[tokenFamily] = max(i+1, v.end-famIndex.maxPrefix)
 		}
 	}
-	if hit&(pairAssign|pairFlag|pairCall) != 0 && i >= m.done[assignment] {
+	if hit&(pairAssign|pairAssignColon|pairFlag|pairCall) != 0 && i >= m.done[assignment] {
 		v := assignmentAt(m.s, i, m.keys)
 		m.record(assignment, v)
 		if !v.empty() && isQuote(m.s[v.start-1]) {

@@ -455,7 +455,6 @@ var Tokens = []Token{
 	{"digitalocean/refresh", "dor_v1_", "4a2c661867e111ae045fc10482b5f98df37fea479cf2979ae3f73e97241ad061"},
 	{"doppler", "dp.pt.", "2TS2UFlhz9lXR5lFvIdjoNyjVqnMXta18HTqOSzWtUC"},
 	{"dynatrace", "dt0c01.", "1W5O59K2HZ7Z9YKQUO82QDM8.hQGdUyCr8s41mzhwz2CN4xUPtPdZZdd3nc3Rydpc5y2OR9pR5gjyFZO4UnwFp7KA"},
-	{"databricks", "dapi", "9aafc52fb809aa2746f2ee026fab755a"},
 	{"flyio/token", "fo1_", "rLRc7Zs1nE54-iNLFj2uT-SSBuUKthNpYWEL6_Tvivd"},
 	{"flyio/macaroon", "fm2_", "8xRk3wOh9OXf9DM8eT/zwZ5KZJoGUm76swRmw+SV5XS/8pb9drMihVnrKWyPitiRRiBDN6tvb6sE2fvWUC6Q7lvKLZmG0FhyYu8g4l2WOzYS6GUeA0FjF614"},
 	{"vault/service", "hvs.", "5yhVs6SSxbIgMO_pL4XpjE_gUTbgczFRRA1q2ldbDKVFalM3dc1itB6kHWZnWuHil0Ws25BsIWyVqHb9aI40gG0eFlzB717"},
