@@ -116,7 +116,7 @@ var families = []family{
 	{name: "digitalocean-oauth", prefix: "doo_v1_", parts: []part{exactly(isLowerHex, 64)}},
 	{name: "digitalocean-refresh", prefix: "dor_v1_", parts: []part{exactly(isLowerHex, 64)}},
 	{name: "doppler", prefix: "dp.pt.", parts: []part{exactly(isAlnum, 43)}},
-	{name: "dynatrace", prefix: "dt0c01.", parts: []part{exactly(isAlnum, 24), lit("."), exactly(isAlnum, 64)}},
+	{name: "dynatrace", prefix: "dt0c01.", at: "t0", parts: []part{exactly(isAlnum, 24), lit("."), exactly(isAlnum, 64)}},
 	{name: "flyio", prefix: "fo1_", parts: []part{exactly(isWordOrDash, 43)}},
 	{name: "flyio-macaroon-a", prefix: "fm1a_", parts: []part{run(isBase64, 100, 0), run(isEquals, 0, 3)}},
 	{name: "flyio-macaroon-r", prefix: "fm1r_", parts: []part{run(isBase64, 100, 0), run(isEquals, 0, 3)}},

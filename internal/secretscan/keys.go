@@ -2,6 +2,7 @@ package secretscan
 
 import (
 	"slices"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -318,6 +319,9 @@ func (k *Keys) secretSlow(key string) bool {
 
 // secretSlowNoTriple is the full rule, with no fast check before it.
 func (k *Keys) secretSlowNoTriple(key string) bool {
+	if k.plainSuffix(key) {
+		return true
+	}
 	// The normalized form is never longer than the key: folding maps to
 	// shorter ASCII or leaves a rune as it is.
 	var buf [maxStackKey]byte
@@ -346,6 +350,31 @@ func (k *Keys) secretSlowNoTriple(key string) bool {
 			continue
 		}
 		return !k.exempted(norm)
+	}
+	return false
+}
+
+// plainSuffix reports whether key ends with a secret word as written, in
+// lower case and without separators inside the word (password,
+// db_password, access_token), which settles the common secret key without
+// normalizing it. It reports false when it cannot tell: the full rule
+// decides then.
+func (k *Keys) plainSuffix(key string) bool {
+	if len(k.allow) != 0 || key == "" {
+		return false // allowed keys compare in normalized form
+	}
+	for _, w := range k.byLast[key[len(key)-1]] {
+		if !strings.HasSuffix(key, w.w) || len(k.exempt) != 0 && strings.HasSuffix(w.w, "pwd") {
+			continue // exempt keys (old_pwd) compare in normalized form
+		}
+		start := len(key) - len(w.w)
+		switch {
+		case w.exact && start != 0:
+			continue
+		case w.segment && start != 0 && !isKeySeparator(key[start-1]):
+			continue
+		}
+		return true
 	}
 	return false
 }

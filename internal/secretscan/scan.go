@@ -109,9 +109,12 @@ func (m *masker) scan(from int) {
 	}
 }
 
-// MinLen is the length of the shortest input that can hold a secret: a
-// key of one byte that the caller names secret, '=' and a value ("k=v").
-const MinLen = 3
+// MinLen is the length of the shortest input that can hold a secret of
+// the built-in rules: "pwd=x", "a://b@". Shorter texts are not scanned,
+// which keeps the many short values of a record cheap; a word of one or
+// two bytes that a caller names secret is matched in texts of MinLen
+// bytes or more.
+const MinLen = 5
 
 // Minimum lengths of the random part of each shape. A shorter run is not a
 // credential of that kind; a longer one is masked whole, so that no part of
@@ -374,6 +377,9 @@ func (m *masker) matchPair(i int) {
 	if hit&(pairAssign|pairAssignColon|pairFlag|pairCall) != 0 && i >= m.done[assignment] {
 		v := assignmentAt(m.s, i, m.keys)
 		m.record(assignment, v)
+		if !v.empty() {
+			m.assignmentTail(v)
+		}
 		if !v.empty() && isQuote(m.s[v.start-1]) {
 			// A quoted value may hold another assignment whose value
 			// starts at this one's closing quote
@@ -382,6 +388,32 @@ func (m *masker) matchPair(i int) {
 			// up to the next quote only, and the scan stays linear.
 			m.done[assignment] = v.start
 		}
+	}
+}
+
+// assignmentTail tries the assignment that may end the value v: its key
+// and operator, or a --flag, lie inside v, but its own value lies past v's
+// end, so the anchor was skipped ("Apikey:&herokuToken := "secret"",
+// "Authorization: Bearer --db-password secret"). It looks back a bounded
+// distance, so the scan stays linear.
+func (m *masker) assignmentTail(v span) {
+	q := skipBlanks(m.s, v.end)
+	o := skipBlanksBack(m.s, q) - 1
+	if o <= v.start {
+		return
+	}
+	if m.s[o] == '>' && m.s[o-1] == '=' {
+		o--
+	}
+	if m.s[o] == '=' || m.s[o] == ':' {
+		m.record(assignment, assignmentAt(m.s, o, m.keys))
+		return
+	}
+	w := o
+	for lo := max(v.start, o-maxKeyLen-2); w > lo && !isSpace(m.s[w-1]); w-- {
+	}
+	if strings.HasPrefix(m.s[w:], "--") && q > v.end {
+		m.record(assignment, flagValueAt(m.s, w, m.keys))
 	}
 }
 
