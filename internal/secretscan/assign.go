@@ -37,6 +37,12 @@ func keyBefore(s string, end int) int {
 	for i > lo && isKeyByte(s[i-1]) {
 		i--
 	}
+	// A key does not start with a bracket: the one of user[password]
+	// follows a name. This keeps a marker such as [REDACTED] before a
+	// key out of it, so that masking does not change where a key starts.
+	for i < end && s[i] == '[' || i < end && s[i] == ']' {
+		i++
+	}
 	return i
 }
 

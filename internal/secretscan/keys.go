@@ -50,6 +50,7 @@ var builtinExempt = []string{"pwd", "oldpwd"}
 // immutable once made and safe for concurrent use.
 type Keys struct {
 	pairs   [256 * 256 / 64]uint64 // bit set for the last two bytes of each secret word
+	skips   [256 * 256 / 64]uint64 // bit set for the third-last and last bytes of each word
 	triples [1 << 15 / 64]uint64   // bit set for the last three bytes of each secret word, hashed
 	byLast  [256][]secretWord      // secret words by their last byte
 	exempt  []string               // normalized keys never secret though they end with a word
@@ -78,9 +79,13 @@ func NewKeys(extra, allow []string) *Keys {
 			shortPair, shortTriple = true, true
 		case n == 2:
 			k.setPair(w.w[0], w.w[1])
+			for c := 0; c < 256; c++ {
+				k.setSkip(byte(c), w.w[1]) // any byte may come before the word
+			}
 			shortTriple = true
 		default:
 			k.setPair(w.w[n-2], w.w[n-1])
+			k.setSkip(w.w[n-3], w.w[n-1])
 			k.setTriple(w.w[n-3], w.w[n-2], w.w[n-1])
 		}
 	}
@@ -91,6 +96,7 @@ func NewKeys(extra, allow []string) *Keys {
 		for d := 0; d < 256; d++ {
 			if shortPair || isKeySeparator(byte(d)) || isKeySeparator(byte(c)) || d >= utf8.RuneSelf || c >= utf8.RuneSelf {
 				k.setPair(byte(c), byte(d))
+				k.setSkip(byte(c), byte(d))
 			}
 		}
 	}
@@ -249,7 +255,7 @@ func foldToASCII(r rune) rune {
 
 // Secret reports whether values under key are secret.
 func (k *Keys) Secret(key string) bool {
-	return !k.RuledOut(key) && k.secretSlow(key)
+	return !k.RuledOut(key) && !k.ruledOutBySkip(key) && k.secretSlow(key)
 }
 
 // RuledOut reports whether key's last two bytes rule out every secret
@@ -264,13 +270,36 @@ func (k *Keys) RuledOut(key string) bool {
 	if n < 2 {
 		return false
 	}
-	i := int(key[n-2]|0x20)<<8 | int(key[n-1]|0x20)
+	i := pairIndex(key[n-2], key[n-1])
 	return k.pairs[i>>6]&(1<<(i&63)) == 0
 }
 
+// ruledOutBySkip reports whether the third-last and last bytes of key rule
+// out every secret word: a second pair that settles keys such as
+// ip_address, whose last two bytes end "pass". It holds only when no
+// separator stands between them (password_s ends "passwords").
+func (k *Keys) ruledOutBySkip(key string) bool {
+	n := len(key)
+	if n < 3 || keyByteClass[key[n-2]&0x7f] == keySep {
+		return false
+	}
+	j := pairIndex(key[n-3], key[n-1])
+	return k.skips[j>>6]&(1<<(j&63)) == 0
+}
+
+func pairIndex(a, b byte) int { return int(a|0x20)<<8 | int(b|0x20) }
+
 func (k *Keys) setPair(a, b byte) {
-	i := int(a|0x20)<<8 | int(b|0x20)
+	i := pairIndex(a, b)
 	k.pairs[i>>6] |= 1 << (i & 63)
+}
+
+// setSkip marks a, b as the third-last and last bytes of a word: a second
+// pair that settles keys such as ip_address, whose last two bytes end
+// "pass".
+func (k *Keys) setSkip(a, b byte) {
+	i := pairIndex(a, b)
+	k.skips[i>>6] |= 1 << (i & 63)
 }
 
 func tripleIndex(a, b, c byte) int {
