@@ -354,14 +354,11 @@ func (k *Keys) secretSlowNoTriple(key string) bool {
 	// The normalized form is never longer than the key: folding maps to
 	// shorter ASCII or leaves a rune as it is.
 	var buf [maxStackKey]byte
-	var segBuf [maxStackKey]bool
 	var norm []byte
-	var seg []bool
 	if len(key) <= maxStackKey {
-		norm, seg = appendNormalized(buf[:0], segBuf[:], key), segBuf[:]
+		norm = appendNormalized(buf[:0], nil, key)
 	} else {
-		seg = make([]bool, len(key))
-		norm = appendNormalized(nil, seg, key)
+		norm = appendNormalized(nil, nil, key)
 	}
 	n := len(norm)
 	if n == 0 {
@@ -375,12 +372,27 @@ func (k *Keys) secretSlowNoTriple(key string) bool {
 		switch {
 		case w.exact && start != 0:
 			continue
-		case w.segment && start != 0 && !seg[start]:
+		case w.segment && start != 0 && !segmentStart(key, start):
 			continue
 		}
 		return !k.exempted(norm)
 	}
 	return false
+}
+
+// segmentStart reports whether byte i of the normalized form of key
+// starts a segment of it: after a separator or a lower-to-upper case
+// change. Only words that must start a segment ask, so the common path
+// does not record segments.
+func segmentStart(key string, i int) bool {
+	var segBuf [maxStackKey]bool
+	var buf [maxStackKey]byte
+	seg := segBuf[:]
+	if len(key) > maxStackKey {
+		seg = make([]bool, len(key))
+	}
+	appendNormalized(buf[:0], seg, key)
+	return seg[i]
 }
 
 // plainSuffix reports whether key ends with a secret word as written, in
