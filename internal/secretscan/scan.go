@@ -1,7 +1,9 @@
 // Package secretscan finds secrets inside text: the shapes of well-known
-// credentials (cloud keys, API tokens, JWTs, PEM private keys, HTTP
-// authorization values, URL passwords, signed URL query values) and the
-// values of keys that a key rule calls secret. It knows nothing of slog:
+// credentials (cloud keys, JWTs, PEM private keys, HTTP authorization
+// values, URL and DSN passwords, signed URL query values), every token
+// format whose prefix names its issuer, and the values assigned to keys
+// that a key rule calls secret (password=..., "api_key": "...",
+// <token>...</token>, --password ...). It knows nothing of slog:
 // its functions take strings and return strings, and the key rule is a
 // parameter, so that a caller's own secret names and allowed keys hold
 // inside text as they do for attributes.
@@ -18,9 +20,14 @@ import (
 // rule for keys found inside s. It does not allocate when it finds nothing.
 //
 // The shapes are those of well-known credential formats (cloud keys, API
-// tokens, JWTs, PEM private keys, HTTP auth headers, URL passwords and
-// signed URL query values). Only the secret value is replaced; the text that
-// makes it recognisable, such as "Bearer " or the BEGIN and END lines of a
+// tokens of about a hundred issuers, JWTs, PEM private keys, HTTP auth
+// headers, URL and DSN passwords and signed URL query values), and values
+// assigned inside the text to a key that keys calls secret, in the
+// syntaxes of logfmt, DSNs, env files, JDBC and ADO strings, YAML, HTTP
+// headers, JSON and dicts (escaped JSON included), Go, Ruby and PHP
+// code, XML elements, property setters and command-line flags. Only the
+// secret value is replaced; the text that makes it recognisable, such as
+// "Bearer ", the key before a value or the BEGIN and END lines of a
 // private key, is kept so that the log stays readable.
 //
 // The scan is a single pass over s, linear in len(s) on any input. Every
@@ -102,24 +109,30 @@ func (m *masker) scan(from int) {
 	}
 }
 
-// MinLen is the length of the shortest input that can hold a secret:
-// "a://b@" and "?sig=x".
-const MinLen = 6
+// MinLen is the length of the shortest input that can hold a secret of
+// the built-in rules: "pwd=x", "a://b@". Shorter texts are not scanned,
+// which keeps the many short values of a record cheap; a word of one or
+// two bytes that a caller names secret is matched in texts of MinLen
+// bytes or more.
+const MinLen = 5
 
 // Minimum lengths of the random part of each shape. A shorter run is not a
 // credential of that kind; a longer one is masked whole, so that no part of
 // a secret that merely looks oversized is left behind.
 const (
-	awsKeyLen       = 20 // prefix and 16 base32 characters, exactly
-	githubTokenMin  = 36
-	githubPATMin    = 82 // the published length; shorter runs are identifiers such as github_pat_expiry_days
-	gitlabTokenMin  = 20
-	slackTokenMin   = 10
-	slackWebhookMin = 20
-	stripeKeyMin    = 10
-	googleKeyMin    = 35
-	npmTokenMin     = 36
-	authTokenMin    = 8
+	awsKeyLen      = 20 // prefix and 16 capitals or digits, exactly
+	githubTokenMin = 36
+	githubPATMin   = 82 // the published length; shorter runs are identifiers such as github_pat_expiry_days
+	slackTokenMin  = 10
+	// Configuration and refresh tokens are long (about 150 and 70
+	// characters after the kind); shorter runs are names.
+	slackConfigTokenMin  = 150
+	slackRefreshTokenMin = 60
+	slackWebhookMin      = 20
+	stripeKeyMin         = 10
+	googleKeyMin         = 35
+	npmTokenMin          = 36
+	authTokenMin         = 8
 	// The base64 of `{"a":0}`, the shortest JSON object a JWT header or
 	// payload can hold, has 10 characters.
 	jwtPartMin = 10
@@ -136,56 +149,70 @@ const (
 // s[i+1] is an anchor of the shapes whose bit is set in both
 // pairFirst[s[i]] and pairSecond[s[i+1]].
 const (
-	pairAWS        uint16 = 1 << iota // "AK", "AS", "AB", "AC", "A3"; Google's "AI"
-	pairUnderscore                    // "p_" of "ghp_", "b_" of "github_", "k_" of "sk_", "m_" of "npm_"
-	pairGitLab                        // "gl"
-	pairSlack                         // "xo"
-	pairPEMOrURL                      // "-B" of "-----BEGIN", ":/" of "://"
-	pairDot                           // ".e" before a JWT payload, ".s" of "hooks.slack"
-	pairQuery                         // "?X", "&s", ... of signed query keys
-	pairBearer                        // "Be", "ba", ... of Bearer and Basic
-	pairToken                         // "To", "to", ... of Token
-	pairDSN                           // "@t" of "@tcp(", "@u" of "@unix("
+	pairAWS           uint32 = 1 << iota // "AK", "AS", "AB", "AC", "A3"; Google's "AI"
+	pairUnderscore                       // "p_" of "ghp_", "b_" of "github_", "k_" of "sk_", "m_" of "npm_"
+	pairSlack                            // "xo"
+	pairPEMOrURL                         // "-B" of "-----BEGIN", ":/" of "://"
+	pairDot                              // ".e" before a JWT payload, ".s" of "hooks.slack"
+	pairQuery                            // "?X", "&s", ... of signed query keys
+	pairBearer                           // "Be", "ba", ... of Bearer and Basic
+	pairToken                            // "To", "to", ... of Token
+	pairDSN                              // "@t" of "@tcp(", "@u" of "@unix("
+	pairAssign                           // '=' or '>' and any byte: an assignment's operator
+	pairAssignColon                      // ':' and any byte but a digit (10:11:12 is a time)
+	pairFlag                             // "--" of a command-line flag
+	pairCall                             // `",` and `',` after the key of f("key", "value")
+	pairFamDash                          // a token family's pair ending in '-' ("t-" of "glpat-")
+	pairFamUnderscore                    // ... ending in '_' ("f_" of "hf_")
+	pairFamPunct                         // ... ending in other punctuation ("s." of "hvs.")
+	pairFamPunctFirst                    // ... starting with punctuation ("_g" of "_gitlab_session=")
+	pairFamDigitFirst                    // ... starting with a digit
+	pairFamUpper                         // ... holding a capital ("LT" of "LTAI")
+	pairFamLower                         // ... of two lower-case letters
+	pairFamDigit0                        // ... ending in a digit: ten bits from here, one per digit ("R1" of "GR1348941")
 )
 
-var pairFirst = [256]uint16{
-	'A': pairAWS,
-	'p': pairUnderscore,
-	'o': pairUnderscore,
-	'u': pairUnderscore,
-	's': pairUnderscore,
-	'r': pairUnderscore,
-	'b': pairUnderscore | pairBearer,
-	'k': pairUnderscore,
-	'm': pairUnderscore,
-	'g': pairGitLab,
-	'x': pairSlack,
-	'-': pairPEMOrURL,
-	':': pairPEMOrURL,
-	'.': pairDot,
-	'?': pairQuery,
-	'&': pairQuery,
-	'#': pairQuery, // a fragment's parameters: #access_token=...
-	'6': pairQuery, // of "\u0026", an '&' escaped in JSON
-	';': pairQuery, // of "&amp;", an '&' escaped in HTML
-	'@': pairDSN,
-	'B': pairBearer,
-	'T': pairToken,
-	't': pairToken,
-}
+var pairFirst = withFamilies(&famIndex.first, [256]uint32{
+	'A':  pairAWS,
+	'p':  pairUnderscore,
+	'o':  pairUnderscore,
+	'u':  pairUnderscore,
+	's':  pairUnderscore,
+	'r':  pairUnderscore,
+	'b':  pairUnderscore | pairBearer,
+	'k':  pairUnderscore,
+	'm':  pairUnderscore,
+	'x':  pairSlack,
+	'-':  pairPEMOrURL | pairFlag,
+	':':  pairPEMOrURL | pairAssignColon,
+	'.':  pairDot,
+	'?':  pairQuery,
+	'&':  pairQuery,
+	'#':  pairQuery, // a fragment's parameters: #access_token=...
+	'6':  pairQuery, // of "\u0026", an '&' escaped in JSON
+	';':  pairQuery, // of "&amp;", an '&' escaped in HTML
+	'@':  pairDSN,
+	'B':  pairBearer,
+	'T':  pairToken,
+	't':  pairToken,
+	'=':  pairAssign,
+	'>':  pairAssign,
+	'"':  pairCall,
+	'\'': pairCall,
+})
 
-var pairSecond = withQueryKeys([256]uint16{
+var pairSecond = withFamilies(&famIndex.second, withAnyByte(withQueryKeys([256]uint32{
 	'K': pairAWS,
 	'S': pairAWS | pairQuery,
 	'B': pairAWS | pairPEMOrURL,
+	'-': pairFlag,
 	'C': pairAWS,
 	'3': pairAWS,
 	'I': pairAWS,
 	'_': pairUnderscore,
-	'l': pairGitLab,
 	'o': pairSlack | pairToken,
 	'O': pairToken,
-	'/': pairPEMOrURL,
+	'/': pairPEMOrURL | pairDSN,
 	'e': pairDot | pairBearer,
 	'E': pairBearer,
 	's': pairDot | pairQuery,
@@ -193,19 +220,50 @@ var pairSecond = withQueryKeys([256]uint16{
 	'A': pairBearer | pairQuery,
 	'X': pairQuery,
 	'x': pairQuery,
-})
+	',': pairCall,
+})))
 
 // withQueryKeys marks every letter as a second byte of a query anchor: it
 // is the first byte of the key, and any key can be secret by name
 // (access_token, password), not only the signed-URL ones. The '@' of a
 // MySQL DSN is followed by "tcp(" or "unix(".
-func withQueryKeys(t [256]uint16) [256]uint16 {
+func withQueryKeys(t [256]uint32) [256]uint32 {
 	for c := 'a'; c <= 'z'; c++ {
 		t[c] |= pairQuery
 		t[c-'a'+'A'] |= pairQuery
 	}
 	t['t'] |= pairDSN
 	t['u'] |= pairDSN
+	return t
+}
+
+// pairFamilies are the bits of the token families' anchors.
+const pairFamilies = pairFamDash | pairFamUnderscore | pairFamPunct | pairFamPunctFirst | pairFamDigitFirst | pairFamUpper | pairFamLower | pairAWS |
+	pairFamDigit0*(1<<10-1)
+
+// The ten digit bits must fit: this fails to compile otherwise.
+const _ = uint32(pairFamDigit0 << 9)
+
+// withFamilies adds the bits of the token families' anchoring pairs.
+func withFamilies(fam *[256]uint32, t [256]uint32) [256]uint32 {
+	for c := range t {
+		t[c] |= fam[c]
+	}
+	return t
+}
+
+// withAnyByte marks every byte as the second of an assignment anchor: a
+// value may start with any byte, or the operator be followed by a blank.
+func withAnyByte(t [256]uint32) [256]uint32 {
+	for c := range t {
+		t[c] |= pairAssign
+		if !isDigit(byte(c)) {
+			// A value after a colon follows a blank (password:
+			// 1234); a colon before a digit is that of a time, a
+			// port or a ratio.
+			t[c] |= pairAssignColon
+		}
+	}
 	return t
 }
 
@@ -218,7 +276,6 @@ const (
 	githubToken
 	stripeKey
 	npmToken
-	gitlabToken
 	slackToken
 	privateKey
 	jwt
@@ -227,6 +284,8 @@ const (
 	queryCredential
 	authCredential
 	dsnPassword
+	assignment
+	tokenFamily
 	numShapes
 )
 
@@ -273,9 +332,6 @@ func (m *masker) matchPair(i int) {
 		m.try(stripeKey, u, u-len("sk"), stripeKeyAt)
 		m.try(npmToken, u, u-len("npm"), npmTokenAt)
 	}
-	if hit&pairGitLab != 0 {
-		m.try(gitlabToken, i, i, gitlabTokenAt)
-	}
 	if hit&pairSlack != 0 {
 		m.try(slackToken, i, i, slackTokenAt)
 	}
@@ -297,9 +353,67 @@ func (m *masker) matchPair(i int) {
 	}
 	if hit&(pairBearer|pairToken) != 0 {
 		m.try(authCredential, i, i, authCredentialAt)
+		// Another scheme may stand inside a credential
+		// ("Token 0006/Basic <base64>"), so no anchor is skipped. Each
+		// credential read ends at the blank after the next scheme, so
+		// the scan stays linear.
+		m.done[authCredential] = 0
 	}
 	if hit&pairDSN != 0 {
 		m.try(dsnPassword, i, i, dsnPasswordAt)
+	}
+	if hit&pairFamilies != 0 && i >= m.done[tokenFamily] {
+		v := familyAt(m.s, i)
+		m.record(tokenFamily, v)
+		if !v.empty() {
+			// A token of another format may start inside this one and
+			// run past its end (base64 "ABSK.../sk" then "-admin-..."):
+			// its prefix reaches into the last bytes, whose anchors are
+			// tried again. The overlap is bounded, so the scan stays
+			// linear.
+			m.done[tokenFamily] = max(i+1, v.end-famIndex.maxPrefix)
+		}
+	}
+	if hit&(pairAssign|pairAssignColon|pairFlag|pairCall) != 0 && i >= m.done[assignment] {
+		v := assignmentAt(m.s, i, m.keys)
+		m.record(assignment, v)
+		if !v.empty() {
+			m.assignmentTail(v)
+		}
+		if !v.empty() && isQuote(m.s[v.start-1]) {
+			// A quoted value may hold another assignment whose value
+			// starts at this one's closing quote
+			// (pass="token := "secret"): its anchors are tried. A
+			// quoted value ends at its quote, so each of them reads
+			// up to the next quote only, and the scan stays linear.
+			m.done[assignment] = v.start
+		}
+	}
+}
+
+// assignmentTail tries the assignment that may end the value v: its key
+// and operator, or a --flag, lie inside v, but its own value lies past v's
+// end, so the anchor was skipped ("Apikey:&herokuToken := "secret"",
+// "Authorization: Bearer --db-password secret"). It looks back a bounded
+// distance, so the scan stays linear.
+func (m *masker) assignmentTail(v span) {
+	q := skipBlanks(m.s, v.end)
+	o := skipBlanksBack(m.s, q) - 1
+	if o <= v.start {
+		return
+	}
+	if m.s[o] == '>' && m.s[o-1] == '=' {
+		o--
+	}
+	if m.s[o] == '=' || m.s[o] == ':' {
+		m.record(assignment, assignmentAt(m.s, o, m.keys))
+		return
+	}
+	w := o
+	for lo := max(v.start, o-maxKeyLen-2); w > lo && !isSpace(m.s[w-1]); w-- {
+	}
+	if strings.HasPrefix(m.s[w:], "--") && q > v.end {
+		m.record(assignment, flagValueAt(m.s, w, m.keys))
 	}
 }
 
@@ -322,7 +436,7 @@ func (m *masker) record(k shape, v span) {
 		return
 	}
 	m.done[k] = v.end
-	if m.alreadyMasked(k, v) {
+	if m.alreadyMasked(v) {
 		return
 	}
 	if m.detect {
@@ -339,21 +453,21 @@ func (m *masker) record(k shape, v span) {
 
 // alreadyMasked reports whether the value v is the output of an earlier
 // call rather than a secret, which keeps masking idempotent.
-func (m *masker) alreadyMasked(k shape, v span) bool {
+func (m *masker) alreadyMasked(v span) bool {
 	if m.marker == "" {
 		return false
 	}
-	// Only a value that is markers and punctuation: a password that merely
-	// holds the marker text ("[REDACTED]x") is still a password.
+	// Only a value made of markers, and of the punctuation that joins
+	// masked parts: a password that merely holds the marker text
+	// ("[REDACTED]x") is still a password, and so is one made of
+	// punctuation alone ("!@#$").
 	val := m.s[v.start:v.end]
-	if val != "" && (isAlnum(val[0]) || val[0] >= 0x80) && !strings.HasPrefix(val, m.marker) {
-		return false // the usual secret: its first byte is no marker's
+	if !strings.Contains(val, m.marker) {
+		return false
 	}
-	if strings.Contains(val, m.marker) {
-		val = strings.ReplaceAll(val, m.marker, "")
-	}
+	val = strings.ReplaceAll(val, m.marker, "")
 	for i := 0; i < len(val); i++ {
-		if isAlnum(val[i]) || val[i] >= 0x80 {
+		if strings.IndexByte(":/@.-_ ", val[i]) < 0 {
 			return false
 		}
 	}
@@ -395,10 +509,12 @@ func (m *masker) replace() string {
 }
 
 // awsKeyAt matches an AWS access key id: a four-byte prefix naming the kind
-// of key and 16 base32 characters, standing alone as a word.
+// of key and 16 capitals or digits, standing alone as a word. Key ids are
+// documented as base32, but ids holding 0, 1, 8 and 9 are in use (issue
+// 12), so every digit is admitted.
 func awsKeyAt(s string, i int) span {
 	end := i + awsKeyLen
-	if end > len(s) || !wordStart(s, i) {
+	if end > len(s) || !tokenStart(s, i) {
 		return span{}
 	}
 	switch s[i : i+4] {
@@ -409,7 +525,7 @@ func awsKeyAt(s string, i int) span {
 		}
 	}
 	for j := i + 4; j < end; j++ {
-		if !isBase32(s[j]) {
+		if !isUpperAlnum(s[j]) {
 			return span{}
 		}
 	}
@@ -432,16 +548,16 @@ func gluedSecretAt(s string, i int) bool {
 	const window = 256
 	w := s[:min(len(s), i+window)]
 	return !githubTokenAt(w, i).empty() ||
-		!gitlabTokenAt(w, i).empty() ||
+		!freeFamilyAt(w, i).empty() ||
 		!slackTokenAt(w, i).empty()
 }
 
 // googleKeyAt matches a Google API key, "AIza" and 35 or more [\w-].
 func googleKeyAt(s string, i int) span {
-	if !strings.HasPrefix(s[i:], "AIza") || !wordStart(s, i) {
+	if !strings.HasPrefix(s[i:], "AIza") || !tokenStart(s, i) {
 		return span{}
 	}
-	return runAtLeast(s, i, i+len("AIza"), googleKeyMin, isWordOrDash)
+	return placeholderCut(s, i+len("AIza"), runAtLeast(s, i, i+len("AIza"), googleKeyMin, isWordOrDash))
 }
 
 // githubTokenAt matches a GitHub token: a classic one, "gh" and a letter
@@ -450,7 +566,8 @@ func githubTokenAt(s string, i int) span {
 	t := s[i:]
 	switch {
 	case len(t) > 4 && t[0] == 'g' && t[1] == 'h' && strings.IndexByte("pousr", t[2]) >= 0 && t[3] == '_':
-		return runAtLeast(s, i, i+len("ghp_"), githubTokenMin, isAlnum)
+		// Newer installation tokens (ghs_) hold '_' inside.
+		return placeholderCut(s, i+len("ghp_"), runAtLeast(s, i, i+len("ghp_"), githubTokenMin, isWord))
 	case strings.HasPrefix(t, "github_pat_"):
 		return runAtLeast(s, i, i+len("github_pat_"), githubPATMin, isWord)
 	}
@@ -462,7 +579,7 @@ func githubTokenAt(s string, i int) span {
 // also the tail of ordinary identifiers (risk_test_suite).
 func stripeKeyAt(s string, i int) span {
 	t := s[i:]
-	if len(t) < len("sk_test_") || t[0] != 's' && t[0] != 'r' || t[1] != 'k' || !wordStart(s, i) {
+	if len(t) < len("sk_test_") || t[0] != 's' && t[0] != 'r' || t[1] != 'k' || !tokenStart(s, i) {
 		return span{}
 	}
 	switch t[2:8] {
@@ -478,33 +595,45 @@ func stripeKeyAt(s string, i int) span {
 
 // npmTokenAt matches an npm access token.
 func npmTokenAt(s string, i int) span {
-	if !strings.HasPrefix(s[i:], "npm_") || !wordStart(s, i) {
+	if !strings.HasPrefix(s[i:], "npm_") || !tokenStart(s, i) {
 		return span{}
 	}
-	return runAtLeast(s, i, i+len("npm_"), npmTokenMin, isAlnum)
+	return placeholderCut(s, i+len("npm_"), runAtLeast(s, i, i+len("npm_"), npmTokenMin, isAlnum))
 }
 
-// gitlabTokenAt matches a GitLab personal access token.
-func gitlabTokenAt(s string, i int) span {
-	if !strings.HasPrefix(s[i:], "glpat-") {
-		return span{}
-	}
-	v := runAtLeast(s, i, i+len("glpat-"), gitlabTokenMin, isWordOrDash)
-	if !v.empty() && !looksGenerated(s[i+len("glpat-"):v.end]) {
-		return span{v.end, v.end} // glpat-rotation-policy-enabled is a setting's name
-	}
-	return v
-}
-
-// slackTokenAt matches a Slack token. Bot, user and the other kinds differ
-// only in how their run of digits, letters and dashes is grouped, which
-// need not be checked to know it is a token.
+// slackTokenAt matches a Slack token: xox and a letter naming its kind
+// (bot, user, app-level, refresh, legacy workspace and others), or a
+// configuration token (xoxe.xoxb-, xoxe.xoxp-). The kinds differ only in
+// how their run of digits, letters and dashes is grouped, which need not
+// be checked to know it is a token.
 func slackTokenAt(s string, i int) span {
 	t := s[i:]
-	if len(t) < len("xoxb-") || t[:3] != "xox" || strings.IndexByte("abpers", t[3]) < 0 || t[4] != '-' {
+	if len(t) < len("xoxb-") || t[:3] != "xox" {
 		return span{}
 	}
-	return runAtLeast(s, i, i+len("xoxb-"), slackTokenMin, isSlackChar)
+	n, min := len("xoxb-"), slackTokenMin
+	switch {
+	case strings.HasPrefix(t, "xoxe.xoxb-") || strings.HasPrefix(t, "xoxe.xoxp-"):
+		n, min = len("xoxe.xoxb-"), slackConfigTokenMin
+	case t[3] == 'e' && t[4] == '-':
+		min = slackRefreshTokenMin
+	case strings.IndexByte("abeoprs", t[3]) < 0 || t[4] != '-':
+		return span{}
+	}
+	if (t[3] == 'o' || t[3] == 's') && (n == len(t) || !isDigit(t[n])) {
+		return span{} // legacy tokens start with digits; xoxo-hugs is a greeting
+	}
+	return placeholderCut(s, i+n, runAtLeast(s, i, i+n, min, isSlackChar))
+}
+
+// placeholderCut returns v, a token whose body starts at s[body], unless
+// the body is a placeholder (xxxxxxxx), in which case it returns the
+// empty span at its end.
+func placeholderCut(s string, body int, v span) span {
+	if !v.empty() && !notPlaceholder(s[body:v.end]) {
+		return span{v.end, v.end}
+	}
+	return v
 }
 
 // slackWebhookAt matches the secret path of a Slack webhook URL; the host
@@ -569,9 +698,20 @@ func jwtHeaderStart(s string, from, dot int) int {
 }
 
 // hasJSONPrefix reports whether t starts like the base64 of a JSON object:
-// `{"`, or `{` and a newline as pretty-printers write it.
+// `{"`, or `{` and blanks as pretty-printers and some libraries write it.
 func hasJSONPrefix(t string) bool {
-	return strings.HasPrefix(t, "eyJ") || strings.HasPrefix(t, "ewogIC") || strings.HasPrefix(t, "ewoid")
+	if len(t) < 4 || t[0] != 'e' {
+		return false
+	}
+	switch t[:3] {
+	case "eyJ", "ewo", "ewk": // {"  {\n  {\t
+		return true
+	}
+	switch t[:4] {
+	case "eyAi", "eyAg", "ew0K": // { "  {  (two spaces)  {\r\n
+		return true
+	}
+	return false
 }
 
 // privateKeyAt matches a PEM private key block. The value is the body
@@ -611,39 +751,51 @@ func urlCredentialAt(s string, i int) span {
 	// Like net/url, take the last '@' of the authority as the end of the
 	// userinfo: passwords are often written with a bare '@'.
 	at := strings.LastIndexByte(s[start:runEnd(s, start, inAuthority)], '@')
-	if at <= 0 {
-		return unencodedPasswordAt(s, start)
+	if at <= 0 || start+at+1 == len(s) || !isHostStart(s[start+at+1]) {
+		// No host after the '@': it is part of a password that goes on
+		// past an unencoded '/', '?' or '#' (redis://:!@#$@cache).
+		if v := unencodedPasswordAt(s, start); !v.empty() || at <= 0 {
+			return v
+		}
 	}
 	end := start + at
 	if c := strings.IndexByte(s[start:end], ':'); c >= 0 {
 		return span{start + c + 1, end}
 	}
-	// A bare userinfo is a login name (https://ada@example.com,
-	// ssh://git@host), unless it looks machine-made: a token used as the
-	// userinfo (https://<token>@github.com).
-	if isLoginScheme(s[:i]) || !looksGenerated(s[start:end]) {
+	// A bare userinfo is a login name, digits and capitals included
+	// (https://john42@git.example, spark://CoarseGrainedScheduler@host),
+	// unless it is too long and random for one: a bare token used as
+	// the userinfo (https://<40 hex>@github.com). Tokens that name their
+	// issuer are found by their own matchers wherever they stand.
+	if isLoginScheme(s[:i]) || !userinfoIsToken(s[start:end]) {
 		return span{}
 	}
 	return span{start, end}
 }
 
-// unencodedPasswordAt matches a password holding an unencoded '/', '?' or
-// '#', which ends the authority early (postgres://admin:pa/ss@db): with
+// unencodedPasswordAt matches a password holding an unencoded '/', '?',
+// '#' or '\”, which ends the authority early (postgres://admin:pa/ss@db): with
 // "user:" before any of them, and an '@' and a host later in the same
 // token, the password runs to that '@'. A port followed by a path
 // (host:8080/@scope/pkg) is not a password.
 func unencodedPasswordAt(s string, start int) span {
 	// "user:" and the start of the password must be in the authority:
 	// a cheap test that settles most "://" at once.
-	auth := s[start:runEnd(s, start, inAuthority)]
-	if c := strings.IndexByte(auth, ':'); c < 0 || c == len(auth)-1 {
+	authEnd := runEnd(s, start, inAuthority)
+	auth := s[start:authEnd]
+	if c := strings.IndexByte(auth, ':'); c < 0 || c == len(auth)-1 && (authEnd == len(s) || s[authEnd] != '\'') {
 		return span{}
 	}
 	// The window is bounded so that the scan stays linear however many
 	// "://" a string holds; a userinfo is never this long.
 	tokenEnd := runEnd(s[:min(len(s), start+maxUserinfo)], start, inURLToken)
+	// The last '@' followed by a host: one at the very end, or before
+	// punctuation, belongs to the text after the URL.
 	at := strings.LastIndexByte(s[start:tokenEnd], '@')
-	if at <= 0 || start+at+1 >= tokenEnd || !isHostStart(s[start+at+1]) {
+	for at > 0 && (start+at+1 >= tokenEnd || !isHostStart(s[start+at+1])) {
+		at = strings.LastIndexByte(s[start:start+at], '@')
+	}
+	if at <= 0 {
 		return span{}
 	}
 	userinfo := s[start : start+at]
@@ -661,13 +813,35 @@ func unencodedPasswordAt(s string, start int) span {
 	return span{start + c + 1, start + at}
 }
 
+// minUserinfoToken is the shortest bare userinfo taken for a token,
+// longer than the logins that mix letters and digits (john42, build7).
+const minUserinfoToken = 16
+
+// userinfoIsToken reports whether a bare userinfo is a token rather than
+// a login name: long, and mixing letters and digits as random strings do
+// (a capitalised name such as CoarseGrainedScheduler does not).
+func userinfoIsToken(u string) bool {
+	if len(u) < minUserinfoToken {
+		return false
+	}
+	var seen uint8
+	for i := 0; i < len(u); i++ {
+		seen |= byteClass[u[i]]
+	}
+	return seen&classDigit != 0 && seen&(classLower|classUpper) != 0
+}
+
 // maxUserinfo bounds the search for the '@' of a userinfo whose password
 // has an unencoded '/', '?' or '#'.
 const maxUserinfo = 256
 
+// inURLToken reports whether c may occur in a URL token whose password
+// holds unencoded characters. A '\” is allowed: passwords hold it
+// (postgres://u:it's@db), and a quote around the URL ends before an '@'
+// and a host could follow.
 func inURLToken(c byte) bool {
 	switch c {
-	case '"', '\'', '<', '>', '`', '\\', 0x7f:
+	case '"', '<', '>', '`', '\\', 0x7f:
 		return false
 	}
 	return c > ' '
@@ -676,9 +850,21 @@ func inURLToken(c byte) bool {
 func isHostStart(c byte) bool { return isAlnum(c) || c == '[' }
 
 // dsnPasswordAt matches the password of a Go MySQL driver DSN,
-// user:password@tcp(host:port)/db or @unix(socket), whose '@' is at s[i].
+// user:password@tcp(host:port)/db, @unix(socket) or @/db, whose '@' is at
+// s[i]. The password may hold '=' (dsn=root:pa=ss@tcp(...)): the user
+// ends at the first ':'.
 func dsnPasswordAt(s string, i int) span {
-	if !strings.HasPrefix(s[i:], "@tcp(") && !strings.HasPrefix(s[i:], "@unix(") {
+	switch {
+	case strings.HasPrefix(s[i:], "@tcp("), strings.HasPrefix(s[i:], "@unix("):
+	case strings.HasPrefix(s[i:], "@/"):
+		// user:password@/dbname, the driver's default address. The '@'
+		// and '/' are common in other text, so the shape is held to
+		// what the driver accepts: a plain user and a plain database
+		// name.
+		if !isDefaultAddressDSN(s, i) {
+			return span{}
+		}
+	default:
 		return span{}
 	}
 	start := max(runStart(s, i, inDSNUserinfo), i-maxUserinfo) // bounded, like unencodedPasswordAt
@@ -689,9 +875,31 @@ func dsnPasswordAt(s string, i int) span {
 	return span{start + c + 1, i}
 }
 
+// isDefaultAddressDSN reports whether the "@/" at s[at] is that of
+// user:password@/dbname: a database name ending the token or followed by
+// its parameters, and before the '@' a user name and ':' that start a
+// token.
+func isDefaultAddressDSN(s string, at int) bool {
+	e := runEnd(s, at+2, isWord)
+	if e == at+2 || e < len(s) && s[e] != '?' && !isSpace(s[e]) && strings.IndexByte("\"'`,)", s[e]) < 0 {
+		return false
+	}
+	start := max(runStart(s, at, inDSNUserinfo), at-maxUserinfo)
+	c := strings.IndexByte(s[start:at], ':')
+	if c <= 0 || start+c+1 == at || s[start+c+1] == ':' {
+		return false
+	}
+	for _, b := range []byte(s[start : start+c]) {
+		if !isWordOrDash(b) && b != '.' {
+			return false
+		}
+	}
+	return true
+}
+
 func inDSNUserinfo(c byte) bool {
 	switch c {
-	case '"', '\'', '<', '>', '`', '=', ',', ';', '(', ')':
+	case '"', '\'', '<', '>', '`', ',', ';', '(', ')':
 		return false
 	}
 	return c > ' ' && c != 0x7f
@@ -792,10 +1000,13 @@ var authSchemes = [...]string{"bearer", "basic", "token"}
 // whose scheme starts at s[i].
 func authCredentialAt(s string, i int) span {
 	n := authSchemeLen(s[i:])
-	if n == 0 || !wordStart(s, i) {
+	if n == 0 || !tokenStart(s, i) {
 		return span{}
 	}
 	j := i + n
+	if j < len(s) && s[j] == ':' && n == len("bearer") {
+		j++ // "Bearer: <token>", as some clients write it
+	}
 	if j == len(s) || !isSpace(s[j]) {
 		return span{}
 	}
@@ -825,7 +1036,69 @@ func authCredentialAt(s string, i int) span {
 	if end-j < authTokenMin || !generated {
 		return span{}
 	}
+	tok := s[j:end]
+	if isAuthParam(tok) {
+		return span{} // a challenge's parameter (Basic realm=MyRealm), not a token68
+	}
+	if n == len("basic") && !isBasicCredential(tok) {
+		return span{} // "the Basic Plan2024": not the base64 of user:password
+	}
 	return span{j, end}
+}
+
+// isAuthParam reports whether t is an auth-param, a lower-case name and
+// '=' followed by a value (realm=MyRealm), rather than a token68, which
+// may hold '=' only as padding at its end.
+func isAuthParam(t string) bool {
+	eq := strings.IndexByte(t, '=')
+	if eq <= 0 || strings.Trim(t[eq:], "=") == "" {
+		return false
+	}
+	for i := 0; i < eq; i++ {
+		if !isLower(t[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// isBasicCredential reports whether t is the base64 of a user and
+// password joined by ':', as RFC 7617 defines Basic credentials.
+func isBasicCredential(t string) bool {
+	t = strings.TrimRight(t, "=")
+	var acc, bits uint
+	for i := 0; i < len(t); i++ {
+		v := base64Value(t[i])
+		if v < 0 {
+			return false
+		}
+		acc, bits = acc<<6|uint(v), bits+6
+		if bits >= 8 {
+			bits -= 8
+			if byte(acc>>bits) == ':' {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// base64Value returns the value of a standard or URL-safe base64 digit,
+// or -1.
+func base64Value(c byte) int {
+	switch {
+	case isUpper(c):
+		return int(c - 'A')
+	case isLower(c):
+		return int(c-'a') + 26
+	case isDigit(c):
+		return int(c-'0') + 52
+	case c == '+' || c == '-':
+		return 62
+	case c == '/' || c == '_':
+		return 63
+	}
+	return -1
 }
 
 // authSchemeLen returns the length of the auth scheme that t starts with,
@@ -903,6 +1176,25 @@ func runStart(s string, i int, in func(byte) bool) int {
 // regexp's \b.
 func wordStart(s string, i int) bool { return i == 0 || !isWord(s[i-1]) }
 
+// tokenStart reports whether a token may start at s[i]: at a word start,
+// or right after an escape that ends in a letter or digit, which is a
+// boundary in the text it encodes: a percent escape ("%3D" of an encoded
+// '='), a JSON or C escape (a literal "\n" or "\t"), or a JSON "\u003d".
+func tokenStart(s string, i int) bool {
+	if wordStart(s, i) {
+		return true
+	}
+	switch {
+	case i >= 3 && s[i-3] == '%' && isHexByte(s[i-2]) && isHexByte(s[i-1]):
+		return true
+	case i >= 2 && s[i-2] == '\\' && strings.IndexByte("nrtbf", s[i-1]) >= 0:
+		return true
+	case i >= 6 && s[i-6] == '\\' && s[i-5] == 'u' && isHexByte(s[i-4]) && isHexByte(s[i-3]) && isHexByte(s[i-2]) && isHexByte(s[i-1]):
+		return true
+	}
+	return false
+}
+
 func isDigit(c byte) bool        { return '0' <= c && c <= '9' }
 func isUpper(c byte) bool        { return 'A' <= c && c <= 'Z' }
 func isLower(c byte) bool        { return 'a' <= c && c <= 'z' }
@@ -911,11 +1203,12 @@ func isAlnum(c byte) bool        { return isDigit(c) || isLetter(c) }
 func isWord(c byte) bool         { return isAlnum(c) || c == '_' }
 func isWordOrDash(c byte) bool   { return isWord(c) || c == '-' } // also base64url
 func isHexByte(c byte) bool      { return isDigit(c) || 'a' <= c|0x20 && c|0x20 <= 'f' }
-func isBase32(c byte) bool       { return isUpper(c) || '2' <= c && c <= '7' }
 func isSlackChar(c byte) bool    { return isAlnum(c) || c == '-' }
 func isWebhookChar(c byte) bool  { return isWordOrDash(c) || c == '+' || c == '/' }
 func isSchemeChar(c byte) bool   { return isAlnum(c) || c == '+' || c == '-' || c == '.' }
 func isPEMLabelChar(c byte) bool { return isWord(c) || c == ' ' }
+
+func isQuote(c byte) bool { return c == '"' || c == '\'' || c == '`' }
 
 func isSpace(c byte) bool {
 	switch c {

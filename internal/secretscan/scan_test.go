@@ -143,6 +143,9 @@ func TestAuthCredentialOnePass(t *testing.T) {
 		if end-j < authTokenMin || !looksGenerated(s[j:end]) {
 			return span{}
 		}
+		if isAuthParam(s[j:end]) {
+			return span{}
+		}
 		return span{j, end}
 	}
 	r := rand.New(rand.NewPCG(1, 2))
@@ -192,6 +195,61 @@ var adversarialPatterns = []string{
 	"sk_live_",
 	"%20eyJhbGciOiJub25lIn0.",
 	"\xff",
+	// Assignments inside text: each anchor looks back for a key and, for
+	// a secret key, forward for the value.
+	"password=",
+	"password",
+	"password:",
+	"password: ",
+	`"password":`,
+	`"password":"`,
+	`\"password\":\"`,
+	"<password>",
+	"<password>x</password>",
+	"--password ",
+	"--password",
+	`setProperty("password", "`,
+	"Authorization: ",
+	"Authorization: Bearer ",
+	"password=\"",
+	"password='",
+	"password := ",
+	"password => ",
+	"=",
+	":",
+	">",
+	"--",
+	`",`,
+	"abcdefghij",
+	"a_b-c.d[e]",
+	"ｐａｓｓｗｏｒｄ=",
+	`password="token := "`,
+	`password='a password="b password=` + "`c ",
+	"Authorization: x \"password=\"",
+	"pass\u200bword=",
+	// Token formats whose runs are long or unbounded.
+	"glpat-",
+	"glpat-aB3dE5gH7jK9mN1pQ3rS.",
+	"ABSK",
+	"sk-ant-api03-",
+	"sk-proj-",
+	"ZXlK",
+	"xoxe.xoxp-1-",
+	"_mmk",
+	"Q~",
+	"7Q~",
+	".atlasv1.",
+	"dapi",
+	"hvb.",
+	"pypi-AgEIcHlwaS5vcmc",
+	"A3-",
+	"ops_eyJ",
+	"EAAM",
+	"sc_",
+	"GR1348941",
+	"SK",
+	"%3D",
+	`\n`,
 }
 
 func repeatTo(pattern string, n int) string {
@@ -250,6 +308,44 @@ func TestMaskSecretsFragments(t *testing.T) {
 	}
 }
 
+// plantSeparators are the punctuation planted secrets are put between:
+// each is a boundary in some syntax, which the scanner must honour.
+var plantSeparators = []string{
+	" ", "\n", "\t", `"`, "'", "`", "(", ")", "[", "]", "{", "}", "<", ">", ",", ";", ":", "=", "&", "|",
+	"/", "@", "?", "#", "!", "*", `\n`, `\"`, "%3D", "%20", "\r\n", "\x00",
+}
+
+// FuzzMask plants an embedded assignment or a token of any format between
+// fuzzed text and fuzzed punctuation, and checks on every input that the
+// planted secret does not survive, that a second pass only masks more
+// next to a marker of the first, that Contains agrees with Mask, and that
+// nothing panics.
+func FuzzMask(f *testing.F) {
+	for i, p := range testsecrets.AllPlants {
+		f.Add("", "", uint16(i), uint8(i), uint8(i+3))
+		f.Add(p.Text, "x", uint16(i*7), uint8(i), uint8(i))
+	}
+	for i, frag := range fragments {
+		f.Add(frag, fragments[(i*5+1)%len(fragments)], uint16(i), uint8(i), uint8(i*3))
+	}
+	f.Fuzz(func(t *testing.T, prefix, suffix string, which uint16, before, after uint8) {
+		checkProperties(t, prefix+suffix)
+		p := testsecrets.AllPlants[int(which)%len(testsecrets.AllPlants)]
+		b := plantSeparators[int(before)%len(plantSeparators)]
+		a := plantSeparators[int(after)%len(plantSeparators)]
+		in := prefix + b + p.Text + a + suffix
+		out := checkProperties(t, in)
+		for _, secret := range p.Secrets {
+			if strings.Contains(prefix, secret) || strings.Contains(suffix, secret) {
+				continue
+			}
+			if strings.Contains(out, secret) {
+				t.Fatalf("Mask(%q) = %q, still holding %q", in, out, secret)
+			}
+		}
+	})
+}
+
 func FuzzMaskSecrets(f *testing.F) {
 	for i, tc := range testsecrets.Positive {
 		f.Add(tc.In, "", uint8(i))
@@ -295,6 +391,9 @@ func checkProperties(t *testing.T, in string) string {
 	out, found := Mask(in, testMarker, testKeys)
 	if !found && out != in {
 		t.Fatalf("Mask(%q) = %q, false; want the input unchanged", in, out)
+	}
+	if c := Contains(in, testMarker, testKeys); c != found {
+		t.Fatalf("Contains(%q) = %v, but Mask found %v", in, c, found)
 	}
 	if again, _ := Mask(out, testMarker, testKeys); again != out && !touchesMarker(out, again) {
 		t.Fatalf("Mask(%q) = %q; a second pass may only mask text next to a marker of the first (output of Mask(%q))", out, again, in)
@@ -373,6 +472,12 @@ func BenchmarkMaskScaling(b *testing.B) {
 		{"bearer", "Bearer "},
 		{"sig", "?sig="},
 		{"glued", "-AKIAQX3VZ7M2KTRB5LWNglpat-"},
+		{"assign", "password="},
+		{"jsonkey", `"password":`},
+		{"element", "<password>"},
+		{"keyrun", "abcdefghij"},
+		{"ABSK", "ABSK"},
+		{"atlasv1", ".atlasv1."},
 	}
 	for _, in := range inputs {
 		for _, size := range []int{10 << 10, 100 << 10, 1 << 20} {

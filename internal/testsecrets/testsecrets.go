@@ -37,6 +37,8 @@ const (
 	Bearer      = "gNL23Ivuj8c8y2XxkcDsHOkkclHjeF"
 	Basic       = "YWRhOmNvcnJlY3QtaG9yc2U=" // ada:correct-horse
 	APIToken    = "9f8e7d6c5b4a39281706f5e4d3c2b1a0"
+	SpacedJWT   = "eyAiYWxnIjogIkhTMjU2IiwgInR5cCI6ICJKV1QiIH0.eyAic3ViIjogImFkYSIsICJpYXQiOiAxNzAwMDAwMDAwIH0." + JWTSig // { "alg": ...
+	HexToken40  = "3f9a1c07be52d84e6a0f17c93b2d5e8a41c6f0b7"                                                              // random
 	AmzSig      = "5c1e0b4f9a27d83e6f10a2b9c4d7e8f01a2b3c4d5e6f708192a3b4c5d6e7f809"
 )
 
@@ -112,7 +114,8 @@ var Positive = []MaskCase{
 	{"auth/upper_tab", "BEARER\t" + Bearer, "BEARER\t[REDACTED]", []string{Bearer}},
 
 	{"url/postgres", "conn postgres://admin:hunter2@db:5432/app ok", "conn postgres://admin:[REDACTED]@db:5432/app ok", []string{"hunter2"}},
-	{"url/token_userinfo", "https://tok9Z8y7X6w5@git.example.com/r.git", "https://[REDACTED]@git.example.com/r.git", []string{"tok9Z8y7X6w5"}},
+	// A bare userinfo long and random enough to be no one's login name.
+	{"url/token_userinfo", "https://" + HexToken40 + "@git.example.com/r.git", "https://[REDACTED]@git.example.com/r.git", []string{HexToken40}},
 	{"url/empty_user_parens", "(redis://:s3cretPw@cache:6379)", "(redis://:[REDACTED]@cache:6379)", []string{"s3cretPw"}},
 	{"url/at_in_password", "mysql://root:p@ss:w0rd@10.0.0.5/db", "mysql://root:[REDACTED]@10.0.0.5/db", []string{"p@ss:w0rd"}},
 	{"url/quoted_end", `dsn="amqp://guest:guestpw1@rabbit"`, `dsn="amqp://guest:[REDACTED]@rabbit"`, []string{"guestpw1"}},
@@ -126,6 +129,18 @@ var Positive = []MaskCase{
 	{"query/s3_v2_quoted", `"/o?AWSAccessKeyId=AKIAFAKEKEYID&Signature=vjbyPxybdZaNmGa%2ByT272YEAiv4%3D&Expires=1"`,
 		`"/o?AWSAccessKeyId=[REDACTED]&Signature=[REDACTED]&Expires=1"`, []string{"AKIAFAKEKEYID", "vjbyPxybdZaNmGa%2ByT272YEAiv4%3D"}},
 	{"query/security_token_end", "u?x=1&X-Amz-Security-Token=FwoGZXIvYXdzEFAKE", "u?x=1&X-Amz-Security-Token=[REDACTED]", []string{"FwoGZXIvYXdzEFAKE"}},
+
+	// Leak routes of issue 12 that live in text.
+	{"url/quote_in_password", "postgres://app:it's-Pw9@db.example:5432/app", "postgres://app:[REDACTED]@db.example:5432/app", []string{"it's-Pw9"}},
+	{"url/punctuation_only_password", "redis://:!@#$%^&*@cache:6379/0", "redis://:[REDACTED]@cache:6379/0", []string{"!@#$%^&*"}},
+	{"dsn/mysql_password_with_equals", "dsn=app:pa=ss9@tcp(db:3306)/app", "dsn=app:[REDACTED]@tcp(db:3306)/app", []string{"pa=ss9"}},
+	{"dsn/mysql_default_address", "open app:Qz8pW3vL9m@/appdb?parseTime=true", "open app:[REDACTED]@/appdb?parseTime=true", []string{"Qz8pW3vL9m"}},
+	{"auth/bearer_colon", "Bearer: " + Bearer, "Bearer: [REDACTED]", []string{Bearer}},
+	{"aws/after_percent_escape", "key%3D" + AWSKey + "%26x", "key%3D[REDACTED]%26x", []string{AWSKey}},
+	{"aws/after_literal_newline", `"line one
+` + AWSKey + `"`, `"line one
+[REDACTED]"`, []string{AWSKey}},
+	{"jwt/space_after_brace", "t " + SpacedJWT + " ok", "t [REDACTED] ok", []string{SpacedJWT}},
 
 	{"multi/all_kinds", "user=ada key=" + AWSKey + " jwt=" + JWT + " db=postgres://u:pw9@h/db gh=" + GitHub,
 		"user=ada key=[REDACTED] jwt=[REDACTED] db=postgres://u:[REDACTED]@h/db gh=[REDACTED]", []string{AWSKey, JWT, "pw9", GitHub}},
@@ -170,6 +185,12 @@ var Negative = []string{
 	"http://host:8080/path",
 	"http://[::1]:8080/",
 	"https://example.com/@ada",
+	// User names without a password (issue 12 lists these as damage).
+	"spark://CoarseGrainedScheduler@10.0.0.7:7077",
+	"https://john42@git.example",
+	"https://tok9Z8y7X6w5@git.example.com/r.git",
+	"Upgrade to the Basic Plan2024",
+	"WWW-Authenticate: Basic realm=MyRealm",
 	"https://example.com/?email=ada@example.com",
 	"https://example.com/page#ada@example.com",
 	"docs: see https://example.com/path?a=1&b=2#section",
@@ -256,7 +277,9 @@ var Adversarial = []struct {
 	{"aws_glued_before", "x" + AWSKey, "x" + AWSKey, false},
 	{"aws_underscore_after", AWSKey + "_x", AWSKey + "_x", false},
 	{"aws_lower_case", "akiaqx3vz7m2ktrb5lwn", "akiaqx3vz7m2ktrb5lwn", false},
-	{"aws_bad_base32", "AKIAQX3VZ7M2KTRB5L0N", "AKIAQX3VZ7M2KTRB5L0N", false},
+	// Issue 12: key ids holding 0, 1, 8 or 9 were missed; they are in use.
+	{"aws_digits_outside_base32", "AKIAQX3VZ7M2KTRB5L0N", "[REDACTED]", true},
+	{"aws_lower_in_body", "AKIAQX3VZ7M2KTRB5LwN", "AKIAQX3VZ7M2KTRB5LwN", false},
 	// A key glued to a token that needs no boundary goes with it, or
 	// masking the token would expose the key as a word of its own.
 	{"aws_glued_to_github", " " + AWSKey + GitHub + " ", " [REDACTED] ", true},
@@ -320,7 +343,10 @@ var Adversarial = []struct {
 	// A bare userinfo is a login name; only a password, or a userinfo that
 	// looks machine-made, is a credential.
 	{"url_user_only_https", "https://ada@example.com/x", "https://ada@example.com/x", false},
-	{"url_token_as_userinfo", "https://tok9Z8y7X6w5@example.com/x", "https://[REDACTED]@example.com/x", true},
+	// Issue 12: a user name without a password is kept, digits and
+	// capitals included; only a token-length random userinfo is masked.
+	{"url_short_generated_userinfo_kept", "https://tok9Z8y7X6w5@example.com/x", "https://tok9Z8y7X6w5@example.com/x", false},
+	{"url_token_as_userinfo", "https://" + HexToken40 + "@example.com/x", "https://[REDACTED]@example.com/x", true},
 	{"url_login_scheme_after_masked_token", "glpat-Xy3-kP9_qR2sT7vW4zN8x-ghp_git+ssh://deploy@host", "[REDACTED]+ssh://deploy@host", true},
 	{"url_repeated_schemes", "a://a://a://u:p@h", "a://a://a://u:[REDACTED]@h", true},
 	{"url_query_after_at", "https://u:p@h?sig=z@q", "https://u:[REDACTED]@h?sig=[REDACTED]", true},
@@ -358,7 +384,7 @@ var Plants = []Plant{
 	{"Authorization: Bearer " + Bearer, []string{Bearer}},
 	{"Basic " + Basic, []string{Basic}},
 	{"postgres://admin:Hunter2Pw9x@db:5432/app", []string{"Hunter2Pw9x"}},
-	{"https://tok9Z8y7X6w5@git.example.com/r.git", []string{"tok9Z8y7X6w5"}},
+	{"https://" + HexToken40 + "@git.example.com/r.git", []string{HexToken40}},
 	{"https://b.s3.amazonaws.com/o?X-Amz-Signature=" + AmzSig + "&X-Amz-Date=1", []string{AmzSig}},
 	{AWSSession, []string{AWSSession}},
 	{GitHubOAuth, []string{GitHubOAuth}},
@@ -367,4 +393,171 @@ var Plants = []Plant{
 	{"Token " + APIToken, []string{APIToken}},
 	{"redis://:s3cretPw@cache:6379", []string{"s3cretPw"}},
 	{"mysql://root:p@ss:w0rd@10.0.0.5/db", []string{"p@ss:w0rd"}},
+	{"postgres://app:it's-Pw9@db.example:5432/app", []string{"it's-Pw9"}},
+	// Not user:pass@/db: that form is held to a plain database name
+	// followed by the end of the token, which punctuation planted after it
+	// may break (TestMaskSecrets covers it).
+	{SpacedJWT, []string{SpacedJWT}},
 }
+
+// A Token is a made-up sample of a self-identifying token format: the
+// prefix that names the issuer (with any fixed text around it) and the
+// secret body after it.
+type Token struct {
+	Name, Prefix, Body string
+}
+
+// Value returns the whole token.
+func (t Token) Value() string { return t.Prefix + t.Body }
+
+// Tokens are made-up samples of the self-identifying token formats, one
+// per format or kind, each of the published prefix, alphabet and length.
+// None is, or was copied from, a real credential.
+var Tokens = []Token{
+	{"gitlab/pipeline_trigger", "glptt-", "41ab92590637ac82026ca65266b2898428ea491b"},
+	{"gitlab/runner", "glrt-", "dJDJmATl4GjUQg1AoeaS"},
+	{"gitlab/runner_routable", "glrt-", "t1_YeUXzENOjqnMD8v0OmeHs4Wmld0.pixpxb1rb"},
+	{"gitlab/pat_routable", "glpat-", "Sr0pFBOPCWBRDFOxEzf5FJtRBZR.09yu1a2vs"},
+	{"gitlab/cicd_job", "glcbt-", "YFJ_GufE0w6HjwXmDMwmctuU"},
+	{"gitlab/deploy", "gldt-", "HtirNLU09X0fmnR7n5Fd"},
+	{"gitlab/feed", "glft-", "mueGDmblocOKFm7BEKAT"},
+	{"gitlab/incoming_mail", "glimt-", "3TqFZA7oIzMc0pYJzvItJ17FO"},
+	{"gitlab/agent", "glagent-", "6bBlKu8y0Xx7gslTkmH3cmPtbx0Bhc2FyLPvMGvr2Ka1YsHzFX"},
+	{"gitlab/oauth_secret", "gloas-", "Qf1pjwaSyrEGVkOPntkrZeZsRmorPmoE5TZ9dliic8dCO9DDTZlJf0Dju5aSqdWs"},
+	{"gitlab/feature_flag", "glffct-", "sjo12ftQyz0HLEvN7TbK"},
+	{"gitlab/scim", "glsoat-", "47gQcpobB2OlatoaybhH"},
+	{"gitlab/runner_registration", "GR1348941", "itbwJuQ5gKeiOLS4GMtb"},
+	{"slack/app", "xapp-", "1-A0T54ZKX82G-5184193960564-e37aaaadfbad7024e78151b0d833609480c6f3de6cf8d08af921ebae797a6124"},
+	{"slack/config", "xoxe.xoxp-", "1-BNQ0MLB3M8QXGAPS9CQGP96PQPT0RFXMQNXA4XQOBMSC6JQ5CFTPR50YAI20LLKYQW69S8S2ALWX2JZXR1OIU0ZD6Y8L1SZDDII6NORH7GWH4RJO0X4W5AU9EFXGSGA20XFK5TFP4PYOB5MICRH6DSC1HUJLXZWH90EV"},
+	{"slack/refresh", "xoxe-", "1-1M1CX5SGJ5M42RUGCQTPND7PHFU8QWP93TJ6AXPJ1DE6BFWBZOFE2DCHJNE7GDX4Q0VLSNDD9P5ESEL7FCYUYNYSSGAEPT2SIX5E8MRNZ411TPDZNR8ILQHYJDWMX2KX214TLCJBQAAIEDN8CC"},
+	{"github/server_long", "ghs_", "ASs0lUVokmyiyFUgMQLfzT3zkR22ILQDvZYl_Q4nYP7h8Xape2j5pl4El"},
+	{"github/refresh", "ghr_", "o7LRtW4S03h4hbZtO11LFj8hNhBMjFfgSPPv"},
+	{"github/user", "ghu_", "HHspEVWuoyVXfGHuSuFKeWGyU3f2MZ7QJl3Q"},
+	{"aws/digits_0189", "AKIA", "LYKMQ8WELGZQI1QJ"},
+	{"aws/abia", "ABIA", "IYP1RD9XV2U91TXU"},
+	{"aws/acca", "ACCA", "FITIZ31QWHUKOIJF"},
+	{"aws/bedrock", "ABSK", "Uvl9bGEpbeswF6ew+No93zgQbDnBOYpQmp8YwhWD1IuixzFMIAJdMr2KUiP3PwbclL9z9RXEj7DStXUyC7HVHcIVWtbgZ5lUH22HVc9NbWS5d/Hy954aQG6qsVNz/cKvrEXu"},
+	{"aws/bedrock_short", "bedrock-api-key-", "YmVkcm9jay5hbWF6b25hd3MuY29tiW223PSAnZ6wqZ5BuhNL3BeqtRMW7OL5sIob+MACxy51ua+0THkkijxwN/6Z"},
+	{"openai/project", "sk-proj-", "rZNRpP-n9V5khgBuJFfc7-8eslttOaI5KGClDnae2sKi53_vo4wq-rWkNN9fVsBkTxqwWhATUvT3BlbkFJusGRPuvKKmsHcih331NIjRUFlFycLB4KzlA5baSk30loWfCodQVPsWeuqKngiqDU8CP70z0oFa"},
+	{"openai/service_account", "sk-svcacct-", "IKxIOF8W2whyeTYLsEwnq-1hBjlp0q98H86nzXLM9zeeCUYLqiRsK0zjGET3BlbkFJYAe7pKvvvx_TI8q3_tctJp3cz1LZ89Hbpvme8hkw7eVjWkD1rcJ-WDoVX3"},
+	{"openai/admin", "sk-admin-", "G4JyTioqg5L09MchtXZlv3mVn7UGpp2W4-iDnl9ihxQT5oAfRO-zN6oQj3T3BlbkFJOC2Sj25Bgm_KZQvhFnKiTNyrkUnihwt9BdadVGDuLNJfv-ULjRjfWcHfpY"},
+	{"openai/legacy", "sk-", "gWpTWHkNL3Lr8Wx1cMe0T3BlbkFJcPm4E1ShKtvIUpZxbKKV"},
+	{"anthropic/api", "sk-ant-api03-", "dpURWdYR_sO6MrXzOeJGErg9y3JkOBid0szTdKNSn6W__MstzH2GfLGXlkH8B-xB7jaSXbdsbIL08_jEgACYGxYrwe4h5AA"},
+	{"anthropic/admin", "sk-ant-admin01-", "mLb1GbzCY3RdaPeLccCw9fZsN5pYv59zpLpd9JfPfQ7ht9Wx5jdjNTkbijb94fwAjqFCzPuObG9-qkcwiGBgn5W0EbgEbAA"},
+	{"huggingface/user", "hf_", "aHaWJRNLXJKhGWIVrThXkjNHFZxnwrngxq"},
+	{"huggingface/org", "api_org_", "CxAtKGNVPKjCWlSdfXfAiuVNWlZwlvPiVj"},
+	{"perplexity", "pplx-", "kgOeUSZU5gK3C9X2hmSNX1lNx5r5YBGIXUTioEbUSjIad2HY"},
+	{"atlassian", "ATATT3", "JnlB=yytUuqS4vyVeehEeVYb=DWlB2w79BugHP44uuf7uw6FPblH0Z1jJdPJ3_87UZ6JGx6ZbjBfEe2lzJY4gVFtvEshT0nem2OjssSff1Kf2OOZHIp2FLmeEdMxx6DKvv4VNib4OMuiW0q5ck4_zLGZ=Jw7OPtt38xsPJELRAHo_5urXOr-BfZbgg"},
+	{"artifactory/api_key", "AKCp", "FTSXOH9IVYdwewIAIS1nSJJciZ8ZRdsfkhKik6kgCzK88XDsZCFAkMtIUxD5wXhCtGjRJ"},
+	{"artifactory/reference", "cmVmd", "FsdAKS5FUoUJPDKKCR0m9dWUHqpoLFJtvGUmJyQ3bKNGRKYAUd8Ggk1PrvE"},
+	{"digitalocean/pat", "dop_v1_", "db66a77a5223dac11dd97c75c7c9734f84d53b5c32926ca12575a57e24072805"},
+	{"digitalocean/oauth", "doo_v1_", "0a3c48ba1db9942d3b4860c6d4ccf563f848ad79f09ab11638d44129a2aa7779"},
+	{"digitalocean/refresh", "dor_v1_", "4a2c661867e111ae045fc10482b5f98df37fea479cf2979ae3f73e97241ad061"},
+	{"doppler", "dp.pt.", "2TS2UFlhz9lXR5lFvIdjoNyjVqnMXta18HTqOSzWtUC"},
+	{"dynatrace", "dt0c01.", "1W5O59K2HZ7Z9YKQUO82QDM8.hQGdUyCr8s41mzhwz2CN4xUPtPdZZdd3nc3Rydpc5y2OR9pR5gjyFZO4UnwFp7KA"},
+	{"flyio/token", "fo1_", "rLRc7Zs1nE54-iNLFj2uT-SSBuUKthNpYWEL6_Tvivd"},
+	{"flyio/macaroon", "fm2_", "8xRk3wOh9OXf9DM8eT/zwZ5KZJoGUm76swRmw+SV5XS/8pb9drMihVnrKWyPitiRRiBDN6tvb6sE2fvWUC6Q7lvKLZmG0FhyYu8g4l2WOzYS6GUeA0FjF614"},
+	{"vault/service", "hvs.", "5yhVs6SSxbIgMO_pL4XpjE_gUTbgczFRRA1q2ldbDKVFalM3dc1itB6kHWZnWuHil0Ws25BsIWyVqHb9aI40gG0eFlzB717"},
+	{"vault/batch", "hvb.", "KIJcnc_76AsNGls7MTJcddOlv3QeWm1Qnu35FCfOk1eaR9JUTu6miN6OU9mTGE8lNe8fhUzg2oAq5DrT5Yw2vpmtOf7eZranVpkAaBMZRWok8vRwCdoRCpYQzylfeYAuGjEQ9B88rPCt"},
+	{"heroku", "HRKU-AA", "_aJz-maVQPY-spBqPvoXIsQ6vs-GgqSfc8gcz7A4bsKE_LTTQO-Yi99qa9"},
+	{"pulumi", "pul-", "1a302eaad77e243d91f2b1a83f417988582223c4"},
+	{"scalingo", "tk-us-", "1bED3UUYs3yJ9_BIbw7fmL0NieH-XgRnUgFEsgFta2TXdN3M"},
+	{"alibaba", "LTAI", "xY4B6D3Kgp2XpkGgB7dy"},
+	{"cloudflare/origin_ca", "v1.0-", "6b278fae1bd903bd3f6d7590-34744d864c449060390b3886e57a4f4e21616b8163f37d6b8f0c32d2de4fdcfae07f86e581e4f7e0c28cb9461d8b2d5fb41442282767d1b90c75c971641038a0762df6adeb917d6d66"},
+	{"openshift", "sha256~", "e7KQ5ZGcOuEW2BsNdddv3-ux3p1PQQ7L3TT0ASd2wQO"},
+	{"infracost", "ico-", "dhrAeiM2cGxXRNdVs7z9oP8W3xSNigiv"},
+	{"prefect", "pnu_", "ZK6tJMVhR62U8mR322jGSrny2pjHvxCCcX39"},
+	{"defined_networking", "dnkey-", "UPZ7FVRTSNB8ATKZQ07ILVEAH5-TURAADAWTSB41VNWVEJ0YWBTIU6G0MK622UUY0IPU3J28EMWWOYI"},
+	{"harness/pat", "pat.", "zai_TSofZQNfmkKO-ODDFH.E61i6rEqpqLIpHtemGNYystT.ys9gilWP9Lt2M0o10y5n"},
+	{"harness/sat", "sat.", "7i3L8k_gHfxf3nOT0POsbD.nrw1wvdE1ar3AEOIYTzYSMh9.uA7f3NFHMkCIDEb6VOdh"},
+	{"planetscale/password", "pscale_pw_", "dVZgFTFvlJqS6iiKuZoS3usuRpx8MBD5scTbJ2mGY6T"},
+	{"planetscale/token", "pscale_tkn_", "khXYUpubomKg3nk9I00Puf3x5k5WcDjApeuSadpziQ8"},
+	{"planetscale/oauth", "pscale_oauth_", "dW06cB5ua82Doq42HiXcigj906oiRU7Y0BEdSjhmzGf"},
+	{"npm", "npm_", "hxwdyf8jnm9n9xy97spo91v12ml3u79ao0w9"},
+	{"pypi", "pypi-AgEIcHlwaS5vcmc", "JcfD_v9uho3k7eQK-uDP3ukv1d-FBO05_MBG5j3_d_q5XJ9wbK6e0tx4w_WxO4WZEF03C-"},
+	{"rubygems", "rubygems_", "c632a769de433e763616ba20d367ed28f7741b9957d5e908"},
+	{"clojars", "CLOJARS_", "DTBZGyhRXtcT9u2uBQwLXtMk9Wx9Et1tBZQ8iWoVQkn62BMdi0CrTssvMl0U"},
+	{"linear", "lin_api_", "qZnqF9XCuoWFVlQlVefJuoBOU2csnsPwVPV9Bftm"},
+	{"notion", "ntn_", "22307843429Cgc3rSpbPDzwSIgTR3rZNiz1gymzpE0EUQ3"},
+	{"postman", "PMAK-", "bcfcbf3d959a97bbf95aa7d5-66e1b2fcb54b48bc14a5b1fd54dba8b3f5"},
+	{"readme", "rdme_", "cgrwr03mrdjjbidgvf221dbwelhjhiwp4myrx40zr0uuvb4qv460pe5bkauemlje9t7k0c"},
+	{"sendgrid", "SG.", "i1HDA3-sINSGnWP2XLE5nw.ZX1RP4N75mSuTSO2hbqs8MNUAFHOkkvoNmiuNH4F4oV"},
+	{"sendinblue", "xkeysib-", "13f3fd7e5c39cd1d6dfdabb6a38816530a964415a6edd709cad234d442ad2991-qdMVd8Q2SSR0BnUn"},
+	{"sentry/user", "sntryu_", "e9b37fe9cd9bca4bd9c97fc1a058151e57211fd39e642591fb861d8ba5243383"},
+	{"shopify/access", "shpat_", "8a0ce88f3ce000878bc569a8aa177ba3"},
+	{"shopify/custom", "shpca_", "3e4ed9e6f8ddaf3b158f6e75c443d9ea"},
+	{"shopify/private_app", "shppa_", "f9cf914488084c6b4b7eafa73d4c2311"},
+	{"shopify/shared_secret", "shpss_", "04f5c622aa4cfdd45fb586c52790afa8"},
+	{"shippo", "shippo_live_", "d935fe59fb2ab3f070b4b21cc7c6c558aacb2805"},
+	{"square/access", "sq0atp-", "KdMNKHWnfVaEpVwKZgTi9m"},
+	{"square/oauth_secret", "sq0csp-", "uX9rZ2IgvDT6q3k9NtDjlG-NnFqUx1Fu-1MZaZN4efI"},
+	{"square/token", "EAAA", "tW_abq4BbjUknjC6NEBfRSltgMgLEugcejrn3vmjFaF6GQZ0hSvhQi4_Xf1D"},
+	{"stripe/live", "sk_live_", "xEOMqULZ0JQbl8xpBwoLC4sv"},
+	{"stripe/restricted_prod", "rk_prod_", "rcETWh53w8ejno28fgHNciPC"},
+	{"typeform", "tfp_", "EaSqV28nJMuEA2hJQYyne5eLgnNcAUa91KOpVR6DKAVxc7QACRFKIEH-AIj"},
+	{"twilio/api_key", "SK", "d0596973dcc00db1d8d370b275cd3a9a"},
+	{"newrelic/user", "NRAK-", "6CY6CU521Q5KRSGRXYGBUYXDQCJ"},
+	{"newrelic/browser", "NRJS-", "5015630fd32d5910cce"},
+	{"newrelic/insert", "NRII-", "eGZgOn4h_YQJ97H29GJkMTPAuE3ad1iw"},
+	{"grafana/cloud", "glc_", "qxXya8HXCj7ufip5EW24ohVrymYv0WzpkJj2tDcLPIgAU6rh"},
+	{"grafana/service_account", "glsa_", "EGGhmIE446MimMRBwQBHIvJTtbaUat7W_2b44e4d7"},
+	{"sourcegraph", "sgp_", "6e28a843c642abbe_3d97c830b7cd47a48bd59141706e0d8db443ecee"},
+	{"frameio", "fio-u-", "8AT62YzBtBQ1_sMq_p0PYKyRwfyPr7s_yWftdj74RB_yPH7r-8fGDalHaX7VgxNM"},
+	{"duffel", "duffel_test_", "CY10frWPLNLCYCBJ49Yq4gfLda-RPxggzpcoy7NEuyF"},
+	{"easypost/live", "EZAK", "VkWQp0qJpcAPHR7sFbeeLR0MM6BoqCrgOxvPq2chUAt487NOLbWzj6"},
+	{"easypost/test", "EZTK", "PAtY7mEyhweZUOXfp9vqXa6KqHkJbWSK3UbvnMPu3H2YqhpdACvf35"},
+	{"facebook", "EAAM", "6VaZjxq745sG5JhPGHLPEVpo9ODNqxhWinXEUGW8Z2TGwYZ3MMFc5iS5FiotNLfuAPmEq3WAcOyqzv6JxiQOo019uBcHheU1JKXUWz16Ugf0KICtD0qdh8AP"},
+	{"flutterwave/secret", "FLWSECK_TEST-", "c09h25187ge5e28bgh9fh513hd8188dg-X"},
+	{"flutterwave/public", "FLWPUBK_TEST-", "6193270351c4h5fd9c416348443aec25-X"},
+	{"onepassword/secret_key", "A3-", "SRCNIM-SO4BN85LRFD-HEXFG-QM3QT-IVW42"},
+	{"onepassword/service_account", "ops_eyJ", "82T0yGS/62dE+CzVHhwfyud6zxr6EpPNOWcl1rcYGfKhD63hLgDJxI147pzcUQOQJAjXGHCc71fL5T6TuJnvRz2BiqCm3m375wG5M5Xtezpsijkf8Bk4CsCiiRRxSVxG83uS0R+F6tKfMZC+FypeFSdQ29W1mjYaanXbjNdORED4SIBGCu7uJfWpyywilNJXZnEtnXaOiCj5OFkxPnhMmEUaZJV1TMXfQnALhc0GKuzfUwcGIOyyzmQoftPJulNGEzwI"},
+	{"age", "AGE-SECRET-KEY-1", "4PQCDAVDQLA9U3UQYN30AVD59ZAZ9HLCRKULKKQYFNULRSTEFR622SCTN3"},
+	{"adobe", "p8e-", "Zwj7fmDrq0HyEBRc49knX8gQ2aclBp0p"},
+	{"settlemint/personal", "sm_pat_", "BlsPCfj3iBihWYfV"},
+	{"settlemint/application", "sm_aat_", "OC0pu5p802m30MoP"},
+	{"authress", "sc_", "r2r00s8161.qwffo.acc_kzcg7q0yh2vzv4fm.im9l2ned8s3a0sn7c1b6grbjraa1i20kqycs4bi1"},
+	{"google", "AIza", "iM6W5cc3wcOoGLJMPnvxGYgpBVQZmYiY3jg"},
+	{"terraform", "harw6utbjs0330.atlasv1.", "oyknt8t7skkspff85m0lhdrl6ublvksn694lih69m_zom_x5c-glwh83hrfwmdqw"},
+	{"azure_ad_client_secret", "hnc7Q~", "MjWPXottGoSYCQsPGMe46zNRD6Lva1PqV"},
+	{"maxmind", "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", ""},
+}
+
+// AssignedSecret is the value planted in assignments to a secret key.
+const AssignedSecret = "Zq8Lm2Xv9Rt4Kw7P"
+
+// AssignmentPlants are secrets assigned to a secret key in each syntax
+// the scanner reads inside text.
+var AssignmentPlants = []Plant{
+	{"password=" + AssignedSecret, []string{AssignedSecret}},
+	{"DB_PASSWORD = " + AssignedSecret, []string{AssignedSecret}},
+	{"api_key: " + AssignedSecret, []string{AssignedSecret}},
+	{`"client_secret": "` + AssignedSecret + `"`, []string{AssignedSecret}},
+	{`'access_token': '` + AssignedSecret + `'`, []string{AssignedSecret}},
+	{`\"password\":\"` + AssignedSecret + `\"`, []string{AssignedSecret}},
+	{`herokuToken := "` + AssignedSecret + `"`, []string{AssignedSecret}},
+	{"secret_key => " + AssignedSecret, []string{AssignedSecret}},
+	{"<apiToken>" + AssignedSecret + "</apiToken>", []string{AssignedSecret}},
+	{`setProperty("AUTH_TOKEN", "` + AssignedSecret + `")`, []string{AssignedSecret}},
+	{" --password=" + AssignedSecret, []string{AssignedSecret}},
+	{" --db-password " + AssignedSecret, []string{AssignedSecret}},
+	{";Password=" + AssignedSecret + ";", []string{AssignedSecret}},
+	{"host=db user=app password=" + AssignedSecret + " dbname=app", []string{AssignedSecret}},
+	{"ADAFRUIT_TOKEN=" + AssignedSecret, []string{AssignedSecret}},
+	{"user[password]=" + AssignedSecret, []string{AssignedSecret}},
+	{"X-Auth-Key: " + AssignedSecret, []string{AssignedSecret}},
+	{"session_id=" + AssignedSecret, []string{AssignedSecret}},
+}
+
+// AllPlants are Plants, AssignmentPlants and a plant of every token
+// format, for fuzzing.
+var AllPlants = func() []Plant {
+	all := append(append([]Plant(nil), Plants...), AssignmentPlants...)
+	for _, t := range Tokens {
+		secret := t.Body
+		if secret == "" {
+			secret = t.Value()
+		}
+		all = append(all, Plant{t.Value(), []string{secret}})
+	}
+	return all
+}()
