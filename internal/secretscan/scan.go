@@ -37,7 +37,7 @@ import (
 // from its own matcher by an overlapping match of another shape
 // ("Bearer <JWT>").
 func Mask(s, marker string, keys *Keys) (string, bool) {
-	if len(s) < MinLen {
+	if len(s) < MinLen || shortIdentifier(s) {
 		return s, false
 	}
 	first := FirstAnchor(s)
@@ -45,6 +45,28 @@ func Mask(s, marker string, keys *Keys) (string, bool) {
 		return s, false
 	}
 	return maskFrom(s, marker, keys, first)
+}
+
+// maxShortIdentifier is the length under which a string of letters, digits,
+// '_', '-' and '.' cannot hold a secret: the shortest token any matcher
+// takes (a Slack token, "xoxb-" and ten digits) is longer, and every other
+// shape needs a byte such a string lacks (an assignment's '=' or ':', a
+// URL's '@', a header's blank). Most attribute keys are such strings
+// (content_type, user_agent), and many hold an anchor ("t_", "r_").
+const maxShortIdentifier = 14
+
+// shortIdentifier reports whether s is a string that cannot hold a secret
+// by the rule of maxShortIdentifier.
+func shortIdentifier(s string) bool {
+	if len(s) > maxShortIdentifier {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !isWordOrDash(c) && c != '.' {
+			return false
+		}
+	}
+	return true
 }
 
 // FirstAnchor returns the index of the first pair of bytes of s that
@@ -71,7 +93,7 @@ func FirstAnchor(s string) int {
 // Contains reports whether Mask would change s, without building its
 // result: it stops at the first secret.
 func Contains(s, marker string, keys *Keys) bool {
-	if len(s) < MinLen {
+	if len(s) < MinLen || shortIdentifier(s) {
 		return false
 	}
 	first := FirstAnchor(s)

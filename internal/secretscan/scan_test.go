@@ -491,3 +491,24 @@ func BenchmarkMaskScaling(b *testing.B) {
 		}
 	}
 }
+
+// TestShortIdentifierHidesNoToken checks the shortcut that lets short
+// identifier-like strings skip the scan: no token sample is one, and the
+// shortest token of the shortest format is longer.
+func TestShortIdentifierHidesNoToken(t *testing.T) {
+	for _, tok := range testsecrets.Tokens {
+		if shortIdentifier(tok.Value()) {
+			t.Errorf("%s sample %q counts as a short identifier", tok.Name, tok.Value())
+		}
+	}
+	for _, s := range []string{testsecrets.SlackBot, testsecrets.Stripe, testsecrets.AWSKey} {
+		if shortIdentifier(s) || !Contains(s, testMarker, testKeys) {
+			t.Errorf("%q: short identifier %v, found %v; want a token found", s, shortIdentifier(s), Contains(s, testMarker, testKeys))
+		}
+	}
+	for _, s := range []string{"content_type", "user_agent", "took", "ip_address", "x.y-z_1"} {
+		if !shortIdentifier(s) {
+			t.Errorf("%q: want a short identifier", s)
+		}
+	}
+}
