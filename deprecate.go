@@ -187,6 +187,12 @@ func (m *migration) lookup(key string) (r *Rename, isNew bool) {
 
 // hasOldKey reports whether a or an attribute inside it has a key of a
 // Rename, old or new (a new key may need its old copy).
+// hasRename reports whether a, of kind k, holds an old key to rename: its
+// own, or one inside it. A nil migration renames nothing.
+func (m *migration) hasRename(a slog.Attr, k slog.Kind) bool {
+	return m != nil && (m.mayRename(a.Key) || k == slog.KindGroup) && m.hasOldKey(a)
+}
+
 func (m *migration) hasOldKey(a slog.Attr) bool {
 	if r, _ := m.lookup(a.Key); r != nil {
 		return true

@@ -758,7 +758,7 @@ func (h *Handler) dirtyAttr(a slog.Attr, top bool) bool {
 		return true
 	case top && h.c.mayBeReserved(a.Key) && h.c.hasReserved(a):
 		return true
-	case h.c.mig != nil && (h.c.mig.mayRename(a.Key) || k == slog.KindGroup) && h.c.mig.hasOldKey(a):
+	case h.c.mig.hasRename(a, k):
 		return true
 	case h.c.red == nil:
 		return false
