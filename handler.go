@@ -935,7 +935,8 @@ func (s *state) addAuditFields(attrs, own []slog.Attr) (_ []slog.Attr, id string
 	}
 	for _, list := range lists {
 		for _, a := range list {
-			if a = c.moveReservedAttr(a); a.Key == "" && a.Value.Kind() == slog.KindGroup {
+			a = c.moveReservedAttr(a)
+			if _, ok := inlineGroup(a); ok {
 				// Inlined by handlers: its members are top-level keys.
 				if a, ok := s.untaken(a, own, attrs); ok {
 					attrs = append(attrs, a)
@@ -952,8 +953,9 @@ func (s *state) addAuditFields(attrs, own []slog.Attr) (_ []slog.Attr, id string
 // keys are taken, and false when none is left.
 func (s *state) untaken(g slog.Attr, own, added []slog.Attr) (slog.Attr, bool) {
 	var kept []slog.Attr
-	for _, m := range g.Value.Group() {
-		if m.Key == "" && m.Value.Kind() == slog.KindGroup {
+	members, _ := inlineGroup(g)
+	for _, m := range members {
+		if _, ok := inlineGroup(m); ok {
 			m, ok := s.untaken(m, own, append(added[:len(added):len(added)], kept...))
 			if ok {
 				kept = append(kept, m)
@@ -990,7 +992,7 @@ func hasTopKey(attrs []slog.Attr, key string) bool {
 		if a.Key == key {
 			return true
 		}
-		if a.Key == "" && a.Value.Kind() == slog.KindGroup && hasTopKey(a.Value.Group(), key) {
+		if g, ok := inlineGroup(a); ok && hasTopKey(g, key) {
 			return true
 		}
 	}
@@ -1209,7 +1211,8 @@ func (c *config) moveReservedAttr(a slog.Attr) slog.Attr {
 	if !c.hasReserved(a) {
 		return a
 	}
-	g := slices.Clone(a.Value.Group())
+	g, _ := inlineGroup(a)
+	g = slices.Clone(g)
 	for i := range g {
 		g[i] = c.moveReservedAttr(g[i])
 	}
@@ -1224,12 +1227,15 @@ func (c *config) hasReserved(a slog.Attr) bool {
 		return true
 	}
 	if a.Key == "" && a.Value.Kind() == slog.KindLogValuer {
-		return true // it may resolve to a group holding one: see inlined
+		if _, ok := a.Value.LogValuer().(checked); !ok {
+			return true // it may resolve to a group holding one: see inlined
+		}
 	}
-	if a.Key != "" || a.Value.Kind() != slog.KindGroup {
+	g, ok := inlineGroup(a)
+	if !ok {
 		return false
 	}
-	for _, m := range a.Value.Group() {
+	for _, m := range g {
 		if c.hasReserved(m) {
 			return true
 		}
@@ -1252,9 +1258,34 @@ func (c *config) callContextAttrs(ctx context.Context) (attrs []slog.Attr) {
 // checked as such, on the value that is written (resolved once).
 func inlined(a slog.Attr) slog.Attr {
 	if a.Key == "" && a.Value.Kind() == slog.KindLogValuer {
-		a.Value = a.Value.Resolve()
+		if _, done := a.Value.LogValuer().(checked); !done {
+			// Still a LogValuer, so that the wrapped handler treats it
+			// as it would the caller's, but resolved once, here.
+			a.Value = slog.AnyValue(checked{a.Value.Resolve()})
+		}
 	}
 	return a
+}
+
+// inlineGroup returns the attributes of a, written at the top level, that
+// handlers inline as top-level keys: those of a group with an empty key, or
+// of a resolved LogValuer (see inlined) under an empty key.
+func inlineGroup(a slog.Attr) ([]slog.Attr, bool) {
+	if a.Key != "" {
+		return nil, false
+	}
+	v := a.Value
+	if v.Kind() == slog.KindLogValuer {
+		c, ok := v.LogValuer().(checked)
+		if !ok {
+			return nil, false
+		}
+		v = c.v
+	}
+	if v.Kind() != slog.KindGroup {
+		return nil, false
+	}
+	return v.Group(), true
 }
 
 // appendKeys returns keys followed by the keys of attrs, in a new slice.
