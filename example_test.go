@@ -559,6 +559,31 @@ func ExampleHTTPOptions_logBody() {
 	// {"level":"INFO","msg":"request end","event":"http.request.end","request_id":"req-9","http.request.method":"POST","url.path":"/fhir/Patient","client.address":"127.0.0.1","http.response.status_code":200,"http.response.body.size":0,"outcome":"success","http.request.body.content":{"active":true,"resourceType":"Patient"},"http.request.body.size":40,"request_end":true}
 }
 
+// Middleware writes with the keys of the Handler behind its logger: the
+// ECS preset given once, in Options, names the request's fields too.
+func ExampleMiddleware_oneConfiguration() {
+	dropDuration := func(groups []string, a slog.Attr) slog.Attr {
+		if a.Key == "event.duration" { // changes on every run
+			return slog.Attr{}
+		}
+		return removeVolatile(groups, a)
+	}
+	inner := slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{ReplaceAttr: dropDuration})
+	logger := slog.New(audit.NewHandler(inner, &audit.Options{Fields: audit.ECSFields(), NoEventID: true}))
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNotFound)
+	})
+	handler := audit.Middleware(app, &audit.HTTPOptions{Logger: logger, TrustedProxies: audit.Loopback()})
+
+	r := httptest.NewRequest("GET", "/files/missing.txt", nil)
+	r.RemoteAddr = "127.0.0.1:41000" // a proxy on the same host, which sets the id
+	r.Header.Set("X-Request-Id", "req-42")
+	r.Header.Set("X-Forwarded-For", "203.0.113.7")
+	handler.ServeHTTP(httptest.NewRecorder(), r)
+	// Output:
+	// {"level":"WARN","msg":"request end","event.action":"http.request.end","http.request.id":"req-42","http.request.method":"GET","url.path":"/files/missing.txt","source.ip":"203.0.113.7","http.response.status_code":404,"http.response.body.bytes":0,"event.outcome":"failure","request_end":true}
+}
+
 // The examples below are the five audit logs this package was designed
 // from, each reached by configuration alone. Times and random ids change on
 // every run, so each example's inner handler writes a frozen clock
