@@ -286,6 +286,22 @@ func ExampleNewHandler_redactValues() {
 	// {"level":"ERROR","msg":"connect postgres://admin:[REDACTED]@db:5432/app failed","header":"Authorization: Bearer [REDACTED]","err":"github: bad credentials for [REDACTED]"}
 }
 
+// A key the key rule calls secret, assigned inside any text (a libpq DSN in
+// an error, a log.Printf line, a YAML or JSON snippet, a command line), has
+// its value masked and the key kept; so has every token whose prefix names
+// its issuer.
+func ExampleNewHandler_redactInsideText() {
+	logger := slog.New(audit.NewHandler(stdout(), nil))
+	logger.Error("db connect failed",
+		"err", errors.New("dial: host=db user=app password=s3cr3t-Pw dbname=app: timeout"),
+		"cmd", "backup --password hunter2 --verbose",
+		"config", `{"slack_token": "abc123XYZ", "channel": "#ops"}`,
+		"note", "rotated glptt-41ab92590637ac82026ca65266b2898428ea491b today")
+
+	// Output:
+	// {"level":"ERROR","msg":"db connect failed","err":"dial: host=db user=app password=[REDACTED] dbname=app: timeout","cmd":"backup --password [REDACTED] --verbose","config":"{\"slack_token\": \"[REDACTED]\", \"channel\": \"#ops\"}","note":"rotated [REDACTED] today"}
+}
+
 // A struct or map holding a secret is written as an object with the secret
 // redacted; one holding none is passed on untouched.
 func ExampleNewHandler_redactStructs() {
