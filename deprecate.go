@@ -320,7 +320,7 @@ func (h *Handler) writeReport(ctx context.Context, r *Rename, src slog.Source, p
 	rec.AddAttrs(slog.String(h.c.eventKey, DeprecatedKeyEvent))
 	id := ""
 	if h.c.eventID {
-		id = newEventID()
+		id = h.c.ids.next()
 		rec.AddAttrs(slog.String(h.c.eventIDKey, id))
 	}
 	rec.AddAttrs(slog.String("old_key", r.Old), slog.String("new_key", r.New),
