@@ -193,8 +193,14 @@ func (m *migration) hasRename(a slog.Attr, k slog.Kind) bool {
 	return m != nil && (m.mayRename(a.Key) || k == slog.KindGroup) && m.hasOldKey(a)
 }
 
+// isRenamed reports whether key is the old or the new key of a Rename.
+func (m *migration) isRenamed(key string) bool {
+	r, _ := m.lookup(key)
+	return r != nil
+}
+
 func (m *migration) hasOldKey(a slog.Attr) bool {
-	if r, _ := m.lookup(a.Key); r != nil {
+	if m.isRenamed(a.Key) {
 		return true
 	}
 	if a.Value.Kind() == slog.KindGroup {

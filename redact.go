@@ -28,6 +28,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/slogaudit/audit/internal/keycache"
 	"github.com/slogaudit/audit/internal/secretscan"
 )
 
@@ -74,7 +75,7 @@ func (Secret) MarshalText() ([]byte, error) { return []byte(Redacted), nil }
 const maxDepth = 10
 
 // redactor holds a Handler's redaction rules. It is immutable after
-// newRedactor, but for its cache of struct layouts.
+// newRedactor, but for its caches of struct layouts and plain keys.
 type redactor struct {
 	marker   string
 	keys     *secretscan.Keys
@@ -85,6 +86,8 @@ type redactor struct {
 	style style
 	// pseudonymKey, if set, turns whole redacted values into pseudonyms.
 	pseudonymKey []byte
+	// plainKeys are keys found plain (see plainKey).
+	plainKeys *keycache.Set
 }
 
 func newRedactor(opts *Options) *redactor {
@@ -93,6 +96,7 @@ func newRedactor(opts *Options) *redactor {
 		keys:         secretscan.NewKeys(opts.RedactKeys, opts.AllowKeys),
 		patterns:     slices.DeleteFunc(slices.Clone(opts.RedactPatterns), func(re *regexp.Regexp) bool { return re == nil }),
 		pseudonymKey: slices.Clone(opts.PseudonymKey),
+		plainKeys:    keycache.New(),
 	}
 }
 
@@ -164,8 +168,7 @@ func (rd *redactor) dirty(a slog.Attr, k slog.Kind, inSecret bool) bool {
 		_, changed := rd.attr(a, inSecret)
 		return changed
 	}
-	// RuledOut is inlined: it settles most keys without a call.
-	if key := a.Key; !rd.keys.RuledOut(key) && rd.keys.Secret(key) || secretscan.Contains(key, rd.marker, rd.keys) {
+	if !rd.plainKey(a.Key) {
 		return true
 	}
 	switch k {
@@ -178,6 +181,25 @@ func (rd *redactor) dirty(a slog.Attr, k slog.Kind, inSecret bool) bool {
 	return changed
 }
 
+// plainKey reports whether key neither makes its value secret nor is
+// changed itself. The answer depends on the configuration alone, and is
+// kept for keys seen before: a program's keys are few and repeat, and a
+// key seen before then costs one comparison.
+func (rd *redactor) plainKey(key string) bool {
+	if rd.plainKeys.Has(key) {
+		return true
+	}
+	// RuledOut is inlined: it settles most keys without a call.
+	if !rd.keys.RuledOut(key) && rd.keys.Secret(key) {
+		return false
+	}
+	if _, changed := rd.str(key); changed {
+		return false
+	}
+	rd.plainKeys.Add(key)
+	return true
+}
+
 // attr returns a with every secret in it replaced by the marker, and
 // whether anything changed. inSecret means a is inside a group whose key is
 // secret, so every value in it is. Keys are scanned for secret shapes too: a
@@ -188,6 +210,12 @@ func (rd *redactor) dirty(a slog.Attr, k slog.Kind, inSecret bool) bool {
 // value must be the one written.
 func (rd *redactor) attr(a slog.Attr, inSecret bool) (slog.Attr, bool) {
 	if rd == nil {
+		return a, false
+	}
+	if !inSecret && rd.plainKey(a.Key) {
+		if v, changed := rd.value(a.Value, false, 0); changed {
+			return slog.Attr{Key: a.Key, Value: v}, true
+		}
 		return a, false
 	}
 	key, keyChanged := rd.str(a.Key)

@@ -1,0 +1,138 @@
+package keycache
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"unsafe"
+)
+
+func TestSet(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		add   []string
+		has   []string
+		hasNo []string
+	}{
+		{"empty set", nil, nil, []string{"path", "a", ""}},
+		{"added keys", []string{"path", "count", "content_type"}, []string{"path", "count", "content_type"}, []string{"pat", "paths", "Path", "content_typ"}},
+		{"empty string is never kept", []string{""}, nil, []string{""}},
+		{"long strings are never kept", []string{string(make([]byte, maxLen+1))}, []string{string(make([]byte, maxLen))}[:0], []string{string(make([]byte, maxLen+1))}},
+		{"same slot, other bytes", []string{"ab"}, []string{"ab"}, []string{"ba"[:0] + "bb", "aa"}},
+		{"adding twice keeps one", []string{"took", "took"}, []string{"took"}, []string{"tool"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := New()
+			for _, a := range tc.add {
+				s.Add(a)
+			}
+			for _, h := range tc.has {
+				if !s.Has(h) {
+					t.Errorf("Has(%q) = false, want true", h)
+				}
+			}
+			for _, h := range tc.hasNo {
+				if s.Has(h) {
+					t.Errorf("Has(%q) = true, want false", h)
+				}
+			}
+		})
+	}
+}
+
+// TestSetNeverInvents fills the set far beyond its size and checks that
+// every string it reports was added, and that it keeps many of them.
+func TestSetNeverInvents(t *testing.T) {
+	s := New()
+	added := map[string]bool{}
+	for i := 0; i < 4*Size; i++ {
+		k := fmt.Sprintf("key_%d", i)
+		s.Add(k)
+		added[k] = true
+	}
+	kept := 0
+	for i := 0; i < 8*Size; i++ {
+		k := fmt.Sprintf("key_%d", i)
+		if s.Has(k) {
+			if !added[k] {
+				t.Fatalf("Has(%q) = true for a string never added", k)
+			}
+			kept++
+		}
+	}
+	if kept > Size {
+		t.Fatalf("kept %d strings, more than the %d slots", kept, Size)
+	}
+	if kept < Size/2 {
+		t.Errorf("kept %d strings of %d slots: the slots are badly spread", kept, Size)
+	}
+}
+
+// TestSetFirstComeKeepsItsPlace checks that a string, once kept, stays
+// kept whatever is added after it.
+func TestSetFirstComeKeepsItsPlace(t *testing.T) {
+	s := New()
+	s.Add("request_id")
+	for i := 0; i < 10*Size; i++ {
+		s.Add(fmt.Sprintf("k%d", i))
+	}
+	if !s.Has("request_id") {
+		t.Fatal("a string kept first was dropped for later ones")
+	}
+}
+
+// TestSetCopies checks that the set holds its own copy: changing the bytes
+// behind an added string, as code that builds strings over a reused buffer
+// with unsafe does, changes nothing the set reports.
+func TestSetCopies(t *testing.T) {
+	s := New()
+	buf := []byte("path")
+	s.Add(unsafe.String(&buf[0], len(buf)))
+	copy(buf, "pass")
+	if s.Has("pass") {
+		t.Fatal(`Has("pass") = true after the bytes behind an added "path" were overwritten`)
+	}
+	if !s.Has("path") {
+		t.Fatal(`Has("path") = false: the set did not keep its own copy`)
+	}
+}
+
+func TestSetConcurrent(t *testing.T) {
+	s := New()
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 2000; i++ {
+				k := fmt.Sprintf("k%d", i%300)
+				s.Add(k)
+				if !s.Has(k) && s.Has(k+"x") {
+					t.Errorf("Has(%q) = true for a string never added", k+"x")
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for i := 0; i < 300; i++ {
+		if k := fmt.Sprintf("k%dx", i); s.Has(k) {
+			t.Errorf("Has(%q) = true for a string never added", k)
+		}
+	}
+}
+
+func BenchmarkHas(b *testing.B) {
+	s := New()
+	keys := []string{"path", "count", "recursive", "took", "content_type"}
+	for _, k := range keys {
+		s.Add(k)
+	}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		for _, k := range keys {
+			if !s.Has(k) {
+				b.Fatal("miss")
+			}
+		}
+	}
+}
