@@ -41,6 +41,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/slogaudit/audit/internal/keycache"
 	"github.com/slogaudit/audit/internal/stdlog"
 )
 
@@ -351,6 +352,9 @@ type config struct {
 	onWriteError  func(WriteError)
 	fallback      slog.Handler // nil: no fallback
 	ids           idSource
+	// plainKeys and secretKeys are keys of those classes seen before
+	// (see classify).
+	plainKeys, secretKeys *keycache.Set
 	// nested: the wrapped handler is a Handler too, which adds the
 	// identity, the context's attributes and the event id itself, from
 	// the same context, and takes an Event as the record's event, and
@@ -374,6 +378,8 @@ func newConfig(opts *Options) *config {
 		prefix:       f.Collision,
 		contextAttrs: opts.ContextAttrs,
 		onWriteError: opts.OnWriteError,
+		plainKeys:    keycache.New(),
+		secretKeys:   keycache.New(),
 	}
 	c.reserved = [3]string{c.eventKey, c.eventIDKey, c.identityKey}
 	for i, k := range c.reserved {
@@ -756,6 +762,16 @@ func (h *Handler) dirtyAttr(a slog.Attr, top bool) bool {
 		return h.c.red != nil || h.c.mig != nil || top && a.Key == ""
 	case k == slog.KindAny && (a.Key == EventKey && isEvent(a) || isFact(a)):
 		return true
+	case k != slog.KindGroup && !h.secret:
+		// The common case: a key seen before settles the key's part.
+		switch h.c.classify(a.Key) {
+		case keyPlain:
+			return h.c.red.dirtyValue(a.Value, k)
+		case keySecret:
+			return true
+		}
+	}
+	switch {
 	case top && h.c.mayBeReserved(a.Key) && h.c.hasReserved(a):
 		return true
 	case h.c.mig.hasRename(a, k):
@@ -764,6 +780,66 @@ func (h *Handler) dirtyAttr(a slog.Attr, top bool) bool {
 		return false
 	}
 	return h.c.red.dirty(a, k, h.secret)
+}
+
+// A keyClass is what a key asks of a Handler with redaction on, whatever
+// the value under it and at any level of a record.
+type keyClass uint8
+
+const (
+	// keyOther is a key that classify leaves to the full checks: one of
+	// the audit's own or expanding onto one, a migration's, a key that
+	// redaction changes, or any key with redaction off.
+	keyOther keyClass = iota
+	// keyPlain asks for nothing: only the value is left to check.
+	keyPlain
+	// keySecret makes its value secret, and asks for nothing else.
+	keySecret
+)
+
+// classify returns the class of key. It depends on the configuration
+// alone, and is kept for keys seen before: a program's keys are few and
+// repeat, and a key seen before then costs one or two comparisons. With
+// redaction off every key is keyOther: the checks left are cheaper than
+// the lookup.
+func (c *config) classify(key string) keyClass {
+	switch {
+	case c.red == nil:
+		return keyOther
+	case c.plainKeys.Has(key):
+		return keyPlain
+	case c.secretKeys.Has(key):
+		return keySecret
+	case c.isReserved(key) || c.mig != nil && c.mig.isRenamed(key):
+		return keyOther
+	}
+	if _, changed := c.red.str(key); changed {
+		return keyOther
+	}
+	if c.red.secretKey(key) {
+		c.secretKeys.Add(key)
+		return keySecret
+	}
+	c.plainKeys.Add(key)
+	return keyPlain
+}
+
+// redactAttr returns a, one of the record's own attributes, redacted, and
+// whether that changed it.
+func (h *Handler) redactAttr(a slog.Attr) (slog.Attr, bool) {
+	if !h.secret {
+		switch h.c.classify(a.Key) {
+		case keyPlain:
+			if v, changed := h.c.red.value(a.Value, false, 0); changed {
+				return slog.Attr{Key: a.Key, Value: v}, true
+			}
+			return a, false
+		case keySecret:
+			v, _ := h.c.red.value(a.Value, true, 0)
+			return slog.Attr{Key: a.Key, Value: v}, true
+		}
+	}
+	return h.c.red.attr(a, h.secret)
 }
 
 // collect is stage 1: it appends the record's attributes to own,
@@ -882,7 +958,7 @@ func (s *state) redact(own []slog.Attr) {
 		s.event, _ = rd.str(s.ctxEvent)
 	}
 	for i := s.checked; i < len(own); i++ {
-		if a, changed := rd.attr(own[i], s.h.secret); changed {
+		if a, changed := s.h.redactAttr(own[i]); changed {
 			own[i] = a
 		}
 	}

@@ -28,7 +28,6 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/slogaudit/audit/internal/keycache"
 	"github.com/slogaudit/audit/internal/secretscan"
 )
 
@@ -75,7 +74,7 @@ func (Secret) MarshalText() ([]byte, error) { return []byte(Redacted), nil }
 const maxDepth = 10
 
 // redactor holds a Handler's redaction rules. It is immutable after
-// newRedactor, but for its caches of struct layouts and plain keys.
+// newRedactor, but for its cache of struct layouts.
 type redactor struct {
 	marker   string
 	keys     *secretscan.Keys
@@ -86,8 +85,6 @@ type redactor struct {
 	style style
 	// pseudonymKey, if set, turns whole redacted values into pseudonyms.
 	pseudonymKey []byte
-	// plainKeys are keys found plain (see plainKey).
-	plainKeys *keycache.Set
 }
 
 func newRedactor(opts *Options) *redactor {
@@ -96,7 +93,6 @@ func newRedactor(opts *Options) *redactor {
 		keys:         secretscan.NewKeys(opts.RedactKeys, opts.AllowKeys),
 		patterns:     slices.DeleteFunc(slices.Clone(opts.RedactPatterns), func(re *regexp.Regexp) bool { return re == nil }),
 		pseudonymKey: slices.Clone(opts.PseudonymKey),
-		plainKeys:    keycache.New(),
 	}
 }
 
@@ -168,7 +164,7 @@ func (rd *redactor) dirty(a slog.Attr, k slog.Kind, inSecret bool) bool {
 		_, changed := rd.attr(a, inSecret)
 		return changed
 	}
-	if !rd.plainKey(a.Key) {
+	if key := a.Key; !rd.keys.RuledOut(key) && rd.keys.Secret(key) || secretscan.Contains(key, rd.marker, rd.keys) {
 		return true
 	}
 	switch k {
@@ -181,23 +177,19 @@ func (rd *redactor) dirty(a slog.Attr, k slog.Kind, inSecret bool) bool {
 	return changed
 }
 
-// plainKey reports whether key neither makes its value secret nor is
-// changed itself. The answer depends on the configuration alone, and is
-// kept for keys seen before: a program's keys are few and repeat, and a
-// key seen before then costs one comparison.
-func (rd *redactor) plainKey(key string) bool {
-	if rd.plainKeys.Has(key) {
-		return true
-	}
-	// RuledOut is inlined: it settles most keys without a call.
-	if !rd.keys.RuledOut(key) && rd.keys.Secret(key) {
+// dirtyValue reports whether redaction would change v, of kind k, under a
+// key that is neither secret nor changed itself.
+func (rd *redactor) dirtyValue(v slog.Value, k slog.Kind) bool {
+	switch {
+	case rd == nil:
+		return false
+	case k == slog.KindString && len(rd.patterns) == 0:
+		return secretscan.Contains(v.String(), rd.marker, rd.keys)
+	case k == slog.KindInt64, k == slog.KindUint64, k == slog.KindFloat64, k == slog.KindBool, k == slog.KindDuration, k == slog.KindTime:
 		return false
 	}
-	if _, changed := rd.str(key); changed {
-		return false
-	}
-	rd.plainKeys.Add(key)
-	return true
+	_, changed := rd.value(v, false, 0)
+	return changed
 }
 
 // attr returns a with every secret in it replaced by the marker, and
@@ -210,12 +202,6 @@ func (rd *redactor) plainKey(key string) bool {
 // value must be the one written.
 func (rd *redactor) attr(a slog.Attr, inSecret bool) (slog.Attr, bool) {
 	if rd == nil {
-		return a, false
-	}
-	if !inSecret && rd.plainKey(a.Key) {
-		if v, changed := rd.value(a.Value, false, 0); changed {
-			return slog.Attr{Key: a.Key, Value: v}, true
-		}
 		return a, false
 	}
 	key, keyChanged := rd.str(a.Key)

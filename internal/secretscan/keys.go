@@ -396,16 +396,16 @@ func segmentStart(key string, i int) bool {
 }
 
 // plainSuffix reports whether key ends with a secret word as written, in
-// lower case and without separators inside the word (password,
-// db_password, access_token), which settles the common secret key without
-// normalizing it. It reports false when it cannot tell: the full rule
-// decides then.
+// either case and without separators inside the word (password,
+// db_password, access_token, Authorization), which settles the common
+// secret key without normalizing it. It reports false when it cannot
+// tell: the full rule decides then.
 func (k *Keys) plainSuffix(key string) bool {
 	if len(k.allow) != 0 || key == "" {
 		return false // allowed keys compare in normalized form
 	}
-	for _, w := range k.byLast[key[len(key)-1]] {
-		if !strings.HasSuffix(key, w.w) || len(k.exempt) != 0 && strings.HasSuffix(w.w, "pwd") {
+	for _, w := range k.byLast[lower(key[len(key)-1])] {
+		if !hasSuffixFold(key, w.w) || len(k.exempt) != 0 && strings.HasSuffix(w.w, "pwd") {
 			continue // exempt keys (old_pwd) compare in normalized form
 		}
 		start := len(key) - len(w.w)

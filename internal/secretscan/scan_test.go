@@ -449,11 +449,18 @@ func BenchmarkMaskClean(b *testing.B) {
 }
 
 func BenchmarkMaskFound(b *testing.B) {
-	in := "conn postgres://admin:hunter2@db:5432/app Authorization: Bearer " + testsecrets.JWT
-	b.ReportAllocs()
-	b.SetBytes(int64(len(in)))
-	for i := 0; i < b.N; i++ {
-		sink, _ = Mask(in, testMarker, testKeys)
+	for _, bc := range []struct{ name, in string }{
+		{"mixed", "conn postgres://admin:hunter2@db:5432/app Authorization: Bearer " + testsecrets.JWT},
+		{"header", "Authorization: Bearer abcdef0123456789abcdef"},
+		{"assignment", "connecting with password=hunter2 to the primary"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(bc.in)))
+			for i := 0; i < b.N; i++ {
+				sink, _ = Mask(bc.in, testMarker, testKeys)
+			}
+		})
 	}
 }
 
