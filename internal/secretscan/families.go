@@ -224,6 +224,10 @@ func isWebhookPathChar(c byte) bool {
 // prefix the pair sits.
 type famAnchor struct {
 	second byte
+	// before is the byte of the prefix before the pair, if off > 0:
+	// many families share a pair ("t-" ends nine of GitLab's
+	// prefixes), and one byte tells most of them apart.
+	before byte
 	off    int
 	fam    *family
 }
@@ -237,7 +241,18 @@ var famIndex = buildFamIndex()
 type famTables struct {
 	byFirst       [256][]famAnchor
 	first, second [256]uint32
-	maxPrefix     int // the longest fixed text of a family, lead included
+	// pairs has a bit set for each anchoring pair: the prefilter's
+	// tables, by kind of pair, admit their cross product, and this
+	// turns away the pairs no family has ("y-" of "quarterly-") with
+	// one lookup before the families are tried.
+	pairs     [256 * 256 / 64]uint64
+	maxPrefix int // the longest fixed text of a family, lead included
+}
+
+// hasPair reports whether a, b anchors a family.
+func (t *famTables) hasPair(a, b byte) bool {
+	i := int(a)<<8 | int(b)
+	return t.pairs[i>>6]&(1<<(i&63)) != 0
 }
 
 func buildFamIndex() *famTables {
@@ -254,7 +269,12 @@ func buildFamIndex() *famTables {
 			n += len(p.lit) + p.max
 		}
 		t.maxPrefix = max(t.maxPrefix, n)
-		t.byFirst[a] = append(t.byFirst[a], famAnchor{second: b, off: off, fam: f})
+		fa := famAnchor{second: b, off: off, fam: f}
+		if off > 0 {
+			fa.before = f.prefix[off-1]
+		}
+		t.byFirst[a] = append(t.byFirst[a], fa)
+		t.pairs[(int(a)<<8|int(b))>>6] |= 1 << ((int(a)<<8 | int(b)) & 63)
 		bit := pairFamilyBit(a, b)
 		t.first[a] |= bit
 		t.second[b] |= bit
@@ -318,11 +338,8 @@ func pairFamilyBit(a, b byte) uint32 {
 func familyAt(s string, i int) span {
 	far := 0
 	for _, a := range famIndex.byFirst[s[i]] {
-		if a.second != s[i+1] {
-			continue
-		}
 		start := i - a.off
-		if start < 0 || !strings.HasPrefix(s[start:], a.fam.prefix) {
+		if a.second != s[i+1] || start < 0 || a.off > 0 && s[i-1] != a.before || !strings.HasPrefix(s[start:], a.fam.prefix) {
 			continue
 		}
 		v := a.fam.match(s, start)

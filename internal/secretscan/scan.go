@@ -178,7 +178,7 @@ const (
 	pairDot                              // ".e" before a JWT payload, ".s" of "hooks.slack"
 	pairQuery                            // "?X", "&s", ... of signed query keys
 	pairBearer                           // "Be", "ba", ... of Bearer and Basic
-	pairToken                            // "To", "to", ... of Token
+	pairToken                            // "ok", "OK", ... of Token: rarer in text than "to"
 	pairDSN                              // "@t" of "@tcp(", "@u" of "@unix("
 	pairAssign                           // '=' or '>' and any byte: an assignment's operator
 	pairAssignColon                      // ':' and any byte but a digit (10:11:12 is a time)
@@ -197,7 +197,7 @@ const (
 var pairFirst = withFamilies(&famIndex.first, [256]uint32{
 	'A':  pairAWS,
 	'p':  pairUnderscore,
-	'o':  pairUnderscore,
+	'o':  pairUnderscore | pairToken,
 	'u':  pairUnderscore,
 	's':  pairUnderscore,
 	'r':  pairUnderscore,
@@ -215,8 +215,7 @@ var pairFirst = withFamilies(&famIndex.first, [256]uint32{
 	';':  pairQuery, // of "&amp;", an '&' escaped in HTML
 	'@':  pairDSN,
 	'B':  pairBearer,
-	'T':  pairToken,
-	't':  pairToken,
+	'O':  pairToken,
 	'=':  pairAssign,
 	'>':  pairAssign,
 	'"':  pairCall,
@@ -224,7 +223,8 @@ var pairFirst = withFamilies(&famIndex.first, [256]uint32{
 })
 
 var pairSecond = withFamilies(&famIndex.second, withAnyByte(withQueryKeys([256]uint32{
-	'K': pairAWS,
+	'K': pairAWS | pairToken,
+	'k': pairToken,
 	'S': pairAWS | pairQuery,
 	'B': pairAWS | pairPEMOrURL,
 	'-': pairFlag,
@@ -232,8 +232,7 @@ var pairSecond = withFamilies(&famIndex.second, withAnyByte(withQueryKeys([256]u
 	'3': pairAWS,
 	'I': pairAWS,
 	'_': pairUnderscore,
-	'o': pairSlack | pairToken,
-	'O': pairToken,
+	'o': pairSlack,
 	'/': pairPEMOrURL | pairDSN,
 	'e': pairDot | pairBearer,
 	'E': pairBearer,
@@ -374,7 +373,11 @@ func (m *masker) matchPair(i int) {
 		}
 	}
 	if hit&(pairBearer|pairToken) != 0 {
-		m.try(authCredential, i, i, authCredentialAt)
+		start := i
+		if hit&pairToken != 0 {
+			start = i - len("T")
+		}
+		m.try(authCredential, i, start, authCredentialAt)
 		// Another scheme may stand inside a credential
 		// ("Token 0006/Basic <base64>"), so no anchor is skipped. Each
 		// credential read ends at the blank after the next scheme, so
@@ -384,7 +387,7 @@ func (m *masker) matchPair(i int) {
 	if hit&pairDSN != 0 {
 		m.try(dsnPassword, i, i, dsnPasswordAt)
 	}
-	if hit&pairFamilies != 0 && i >= m.done[tokenFamily] {
+	if hit&pairFamilies != 0 && i >= m.done[tokenFamily] && famIndex.hasPair(m.s[i], m.s[i+1]) {
 		v := familyAt(m.s, i)
 		m.record(tokenFamily, v)
 		if !v.empty() {
