@@ -353,8 +353,9 @@ type config struct {
 	fallback      slog.Handler // nil: no fallback
 	ids           idSource
 	// plainKeys and secretKeys are keys of those classes seen before
-	// (see classify).
-	plainKeys, secretKeys *keycache.Set
+	// (see classify); cleanTexts are messages and event names that
+	// redaction leaves as they are (see cleanText).
+	plainKeys, secretKeys, cleanTexts *keycache.Set
 	// nested: the wrapped handler is a Handler too, which adds the
 	// identity, the context's attributes and the event id itself, from
 	// the same context, and takes an Event as the record's event, and
@@ -380,6 +381,7 @@ func newConfig(opts *Options) *config {
 		onWriteError: opts.OnWriteError,
 		plainKeys:    keycache.New(),
 		secretKeys:   keycache.New(),
+		cleanTexts:   keycache.New(),
 	}
 	c.reserved = [3]string{c.eventKey, c.eventIDKey, c.identityKey}
 	for i, k := range c.reserved {
@@ -733,7 +735,7 @@ func (s *state) takeEvent(ext []slog.Attr) {
 // rather than in a method taking the record, which would copy it once more
 // (Record.Attrs has a value receiver).
 func (h *Handler) clean(r *slog.Record) (msgClean bool, checked int) {
-	if h.c.red != nil && h.c.red.dirtyString(r.Message) {
+	if !h.c.cleanText(r.Message) {
 		return false, 0
 	}
 	top := len(h.groups) == 0
@@ -822,6 +824,20 @@ func (c *config) classify(key string) keyClass {
 	}
 	c.plainKeys.Add(key)
 	return keyPlain
+}
+
+// cleanText reports whether redaction leaves s, a message or an event
+// name, as it is. The answer is kept for texts seen before: most log calls
+// pass a constant message.
+func (c *config) cleanText(s string) bool {
+	switch {
+	case c.red == nil || c.cleanTexts.Has(s):
+		return true
+	case c.red.dirtyString(s):
+		return false
+	}
+	c.cleanTexts.Add(s)
+	return true
 }
 
 // redactAttr returns a, one of the record's own attributes, redacted, and
@@ -946,16 +962,19 @@ func (s *state) renderLegacy(r *slog.Record, l *Legacy, own []slog.Attr) {
 // attributes were redacted by bound, once per binding.
 func (s *state) redact(own []slog.Attr) {
 	rd := s.h.c.red
-	if !s.msgClean {
+	c := s.h.c
+	if !s.msgClean && !c.cleanText(s.msg) {
 		s.msg, _ = rd.str(s.msg)
 	}
 	switch {
 	case s.event != "":
-		s.event, _ = rd.str(s.event)
 	case s.h.event != "":
 		s.event = s.h.event // redacted by WithAttrs
 	default:
-		s.event, _ = rd.str(s.ctxEvent)
+		s.event = s.ctxEvent
+	}
+	if s.event != s.h.event && !c.cleanText(s.event) {
+		s.event, _ = rd.str(s.event)
 	}
 	for i := s.checked; i < len(own); i++ {
 		if a, changed := s.h.redactAttr(own[i]); changed {

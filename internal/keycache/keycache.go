@@ -30,9 +30,10 @@ const Size = 512
 // whose first slot is taken by another still has a place.
 const probes = 2
 
-// maxLen is the length of the longest string kept: keys are short, and a
-// long string would make the comparison cost what the check costs.
-const maxLen = 64
+// maxLen is the length of the longest string kept: keys and log messages
+// are short, and a long string would make the comparison cost what the
+// check costs.
+const maxLen = 128
 
 // A Set is a set of at most [Size] strings. Make one with [New]. A Set
 // must not be copied after first use.
