@@ -241,18 +241,11 @@ var famIndex = buildFamIndex()
 type famTables struct {
 	byFirst       [256][]famAnchor
 	first, second [256]uint32
-	// pairs has a bit set for each anchoring pair: the prefilter's
-	// tables, by kind of pair, admit their cross product, and this
-	// turns away the pairs no family has ("y-" of "quarterly-") with
-	// one lookup before the families are tried.
-	pairs     [256 * 256 / 64]uint64
+	// pairs holds the anchoring pairs: the prefilter's bits, by kind of
+	// pair, admit their cross product, and this turns away the pairs no
+	// family has ("6." of "2026.pdf"; see anchorBits).
+	pairs     pairSet
 	maxPrefix int // the longest fixed text of a family, lead included
-}
-
-// hasPair reports whether a, b anchors a family.
-func (t *famTables) hasPair(a, b byte) bool {
-	i := int(a)<<8 | int(b)
-	return t.pairs[i>>6]&(1<<(i&63)) != 0
 }
 
 func buildFamIndex() *famTables {
@@ -274,7 +267,7 @@ func buildFamIndex() *famTables {
 			fa.before = f.prefix[off-1]
 		}
 		t.byFirst[a] = append(t.byFirst[a], fa)
-		t.pairs[(int(a)<<8|int(b))>>6] |= 1 << ((int(a)<<8 | int(b)) & 63)
+		t.pairs.add(a, b)
 		bit := pairFamilyBit(a, b)
 		t.first[a] |= bit
 		t.second[b] |= bit

@@ -74,21 +74,68 @@ func shortIdentifier(s string) bool {
 // no anchor at all, and there the cost of this loop is the cost of
 // Mask.
 func FirstAnchor(s string) int {
-	i := 1
-	for ; i+3 < len(s); i += 4 {
-		p := s[i-1 : i+4]
+	i := 0
+	for ; i+4 < len(s); i += 4 {
+		p := s[i : i+5]
 		if pairFirst[p[0]]&pairSecond[p[1]]|pairFirst[p[1]]&pairSecond[p[2]]|
-			pairFirst[p[2]]&pairSecond[p[3]]|pairFirst[p[3]]&pairSecond[p[4]] != 0 {
-			break
+			pairFirst[p[2]]&pairSecond[p[3]]|pairFirst[p[3]]&pairSecond[p[4]] == 0 {
+			continue
+		}
+		// A candidate: the tables admit some pairs no shape has.
+		for j := i; j < i+4; j++ {
+			if anchors.has(s[j], s[j+1]) {
+				return j
+			}
 		}
 	}
-	for i--; i+1 < len(s); i++ {
-		if pairFirst[s[i]]&pairSecond[s[i+1]] != 0 {
+	for ; i+1 < len(s); i++ {
+		if anchors.has(s[i], s[i+1]) {
 			return i
 		}
 	}
 	return -1
 }
+
+// anchorBits returns the bits of the shapes anchored on the pair a, b:
+// those of pairFirst and pairSecond, less the token families' when no
+// family has the pair. (pairAWS is shared with the AWS key ids.)
+func anchorBits(a, b byte) uint32 {
+	hit := pairFirst[a] & pairSecond[b]
+	if !famIndex.pairs.has(a, b) {
+		hit &^= pairFamilies &^ pairAWS
+	}
+	return hit
+}
+
+// A pairSet is a set of pairs of bytes, one bit each.
+type pairSet [256 * 256 / 64]uint64
+
+func (t *pairSet) has(a, b byte) bool {
+	i := uint(a)<<8 | uint(b)
+	return t[i>>6]&(1<<(i&63)) != 0
+}
+
+func (t *pairSet) add(a, b byte) {
+	i := uint(a)<<8 | uint(b)
+	t[i>>6] |= 1 << (i & 63)
+}
+
+// anchors holds every pair of bytes that anchors a shape: the pairs
+// pairFirst and pairSecond admit, less those whose only shapes are token
+// families that have no such pair (the tables' bits for families are
+// shared by kind of pair, so they admit pairs no family has: "6." of
+// "2026.pdf"). The prefilter then stops at real anchors only.
+var anchors = func() *pairSet {
+	t := new(pairSet)
+	for a := 0; a < 256; a++ {
+		for b := 0; b < 256; b++ {
+			if anchorBits(byte(a), byte(b)) != 0 {
+				t.add(byte(a), byte(b))
+			}
+		}
+	}
+	return t
+}()
 
 // Contains reports whether Mask would change s, without building its
 // result: it stops at the first secret.
@@ -338,7 +385,7 @@ type masker struct {
 // at s[i]. Matchers are handed the offset where their shape would start,
 // which they verify.
 func (m *masker) matchPair(i int) {
-	hit := pairFirst[m.s[i]] & pairSecond[m.s[i+1]]
+	hit := anchorBits(m.s[i], m.s[i+1])
 	if hit == 0 {
 		return
 	}
@@ -387,7 +434,7 @@ func (m *masker) matchPair(i int) {
 	if hit&pairDSN != 0 {
 		m.try(dsnPassword, i, i, dsnPasswordAt)
 	}
-	if hit&pairFamilies != 0 && i >= m.done[tokenFamily] && famIndex.hasPair(m.s[i], m.s[i+1]) {
+	if hit&pairFamilies != 0 && i >= m.done[tokenFamily] {
 		v := familyAt(m.s, i)
 		m.record(tokenFamily, v)
 		if !v.empty() {

@@ -116,7 +116,7 @@ func randomText(r *rand.Rand, n int, alphabet string) string {
 func TestFirstAnchorFindsFirstPair(t *testing.T) {
 	naive := func(s string) int {
 		for i := 0; i+1 < len(s); i++ {
-			if pairFirst[s[i]]&pairSecond[s[i+1]] != 0 {
+			if anchorBits(s[i], s[i+1]) != 0 {
 				return i
 			}
 		}
