@@ -1231,6 +1231,156 @@ func mustHandle(t *testing.T, h slog.Handler, r slog.Record) {
 
 var eventIDJSON = regexp.MustCompile(`"event_id":"[0-9a-f]{32}"`)
 
+// keyClassConfigs are the configurations the key classes are checked
+// under: each changes what some key asks of the Handler.
+func keyClassConfigs() map[string]*Options {
+	return map[string]*Options{
+		"default":    nil,
+		"ecs":        {Fields: ECSFields()},
+		"otel":       {Fields: OTelFields()},
+		"redact pin": {RedactKeys: []string{"pin"}},
+		"allow csrf": {AllowKeys: []string{"csrf_token"}},
+		"pattern":    {RedactPatterns: []*regexp.Regexp{regexp.MustCompile(`acct-[0-9]+`)}},
+		"renames":    {Renames: []Rename{{Old: "log_class", New: "class"}}},
+		"off":        {DisableRedaction: true},
+	}
+}
+
+// referenceClass is classify without its memory: what the key asks of the
+// Handler, worked out from the checks classify stands for.
+func referenceClass(c *config, key string) keyClass {
+	switch {
+	case c.red == nil, c.isReserved(key), c.mig != nil && c.mig.isRenamed(key):
+		return keyOther
+	}
+	if _, changed := c.red.str(key); changed {
+		return keyOther
+	}
+	if c.red.secretKey(key) {
+		return keySecret
+	}
+	return keyPlain
+}
+
+// TestKeyClasses checks the class each key is given, the first time (when
+// it is worked out) and every later time (when it is remembered), under
+// configurations that change it.
+func TestKeyClasses(t *testing.T) {
+	for _, tc := range []struct {
+		config string
+		key    string
+		want   keyClass
+	}{
+		{"default", "path", keyPlain},
+		{"default", "file_size_bytes", keyPlain},
+		{"default", "content_type", keyPlain},
+		{"default", "", keyPlain},
+		{"default", "password", keySecret},
+		{"default", "Authorization", keySecret},
+		{"default", "X-Api-Key", keySecret},
+		{"default", "db_password", keySecret},
+		{"default", "user", keyOther},
+		{"default", "user.name", keyOther},
+		{"default", "event", keyOther},
+		{"default", "event_id", keyOther},
+		{"default", "token=ghp_" + strings.Repeat("a1B2", 9), keyOther},
+		{"default", "pin", keyPlain},
+		{"redact pin", "pin", keySecret},
+		{"redact pin", "user_pin", keySecret},
+		{"default", "csrf_token", keySecret},
+		{"allow csrf", "csrf_token", keyPlain},
+		{"pattern", "acct-123", keyOther},
+		{"pattern", "acct", keyPlain},
+		{"renames", "log_class", keyOther},
+		{"renames", "class", keyOther},
+		{"default", "class", keyPlain},
+		{"ecs", "event.action", keyOther},
+		{"ecs", "event.id", keyOther},
+		{"ecs", "event", keyOther},
+		{"ecs", "user.name", keyOther},
+		{"off", "path", keyOther},
+		{"off", "password", keyOther},
+	} {
+		t.Run(tc.config+"/"+tc.key, func(t *testing.T) {
+			c := NewHandler(slog.NewJSONHandler(io.Discard, nil), keyClassConfigs()[tc.config]).c
+			for _, when := range []string{"first", "again"} {
+				if got := c.classify(tc.key); got != tc.want {
+					t.Errorf("%s: classify(%q) = %d, want %d", when, tc.key, got, tc.want)
+				}
+			}
+		})
+	}
+}
+
+// TestCleanTexts checks that a message or event name is called clean, the
+// first time and every later time, exactly when redaction leaves it as it
+// is.
+func TestCleanTexts(t *testing.T) {
+	for _, tc := range []struct {
+		config string
+		text   string
+		want   bool
+	}{
+		{"default", "file listed", true},
+		{"default", "The uploaded file was stored and its checksum verified", true},
+		{"default", "login with password=hunter2", false},
+		{"default", "Authorization: Bearer abcdef0123456789abcdef", false},
+		{"pattern", "acct-123 closed", false},
+		{"default", "acct-123 closed", true},
+		{"off", "login with password=hunter2", true},
+		{"default", strings.Repeat("x", 200) + " password=hunter2", false},
+	} {
+		t.Run(tc.config+"/"+tc.text, func(t *testing.T) {
+			c := NewHandler(slog.NewJSONHandler(io.Discard, nil), keyClassConfigs()[tc.config]).c
+			for _, when := range []string{"first", "again"} {
+				if got := c.cleanText(tc.text); got != tc.want {
+					t.Errorf("%s: cleanText(%q) = %v, want %v", when, tc.text, got, tc.want)
+				}
+			}
+		})
+	}
+}
+
+// FuzzKeyClasses checks, for fuzzed keys and texts under every
+// configuration of keyClassConfigs, that what the Handler remembers never
+// changes its answer: the class of a key and the cleanness of a text are
+// those of the checks they stand for, the first time, when they are worked
+// out, and after, when they are looked up among all the inputs before.
+func FuzzKeyClasses(f *testing.F) {
+	for _, s := range []string{"path", "password", "user", "event.action", "pin", "Authorization",
+		"token=ghp_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "acct-1", "log_class", "password=hunter2 x"} {
+		f.Add(s, s)
+	}
+	// Shared by every input, so that each is checked against memories
+	// filled by all the inputs before it.
+	configs := map[string]*config{}
+	for name, opts := range keyClassConfigs() {
+		configs[name] = NewHandler(slog.NewJSONHandler(io.Discard, nil), opts).c
+	}
+	f.Fuzz(func(t *testing.T, key, text string) {
+		for name, c := range configs {
+			want := referenceClass(c, key)
+			wantClean := c.red == nil || !c.red.dirtyString(text)
+			for i := 0; i < 2; i++ {
+				if got := c.classify(key); got != want {
+					t.Fatalf("%s: call %d: classify(%q) = %d, want %d", name, i, key, got, want)
+				}
+				if got := c.cleanText(text); got != wantClean {
+					t.Fatalf("%s: call %d: cleanText(%q) = %v, want %v", name, i, text, got, wantClean)
+				}
+				// A key that differs from one remembered in one byte
+				// only is worked out on its own.
+				if len(key) > 0 {
+					other := key[:len(key)/2] + string(key[len(key)/2]^1) + key[len(key)/2+1:]
+					if got, want := c.classify(other), referenceClass(c, other); got != want {
+						t.Fatalf("%s: classify(%q) = %d after %q, want %d", name, other, got, key, want)
+					}
+				}
+			}
+		}
+	})
+}
+
 // Handler: bad input.
 
 // panicker is a LogValuer that panics.

@@ -2,6 +2,7 @@ package keycache
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"unsafe"
@@ -135,4 +136,35 @@ func BenchmarkHas(b *testing.B) {
 			}
 		}
 	}
+}
+
+// FuzzSet adds the fuzzed strings, split at newlines, to one Set shared by
+// all inputs, and checks Has against a model of what was added: the set
+// may forget a string (its slots were taken) but never reports one it was
+// not given, nor one that differs from a kept string in a single byte.
+func FuzzSet(f *testing.F) {
+	f.Add("path\ncount\ncontent_type", "path")
+	f.Add("a_rather_long_key_that_differs_in_the_middle_0001", "a_rather_long_key_that_differs_in_the_middle_0002")
+	s := New()
+	added := map[string]bool{}
+	var mu sync.Mutex // the fuzzing engine may run inputs in parallel
+	f.Fuzz(func(t *testing.T, adds, query string) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, a := range strings.Split(adds, "\n") {
+			s.Add(a)
+			added[a] = true
+		}
+		for _, q := range append(strings.Split(adds, "\n"), query) {
+			if s.Has(q) && !added[q] {
+				t.Fatalf("Has(%q) = true for a string never added", q)
+			}
+			for i := 0; i < len(q); i++ {
+				v := q[:i] + string(q[i]^0x20) + q[i+1:]
+				if s.Has(v) && !added[v] {
+					t.Fatalf("Has(%q) = true for a string never added (one byte from %q)", v, q)
+				}
+			}
+		}
+	})
 }
