@@ -785,23 +785,23 @@ var (
 
 // inert are types whose methods are the standard library's own, pure and
 // lock-free, and whose text holds no secret: the walk treats them as
-// scalars and never calls their methods.
-var inert = map[reflect.Type]bool{}
+// scalars and never calls their methods. Read only.
+var inert = typeSet(time.Time{}, time.Duration(0), time.Month(0), time.Weekday(0), (*time.Location)(nil), time.Location{},
+	slog.Level(0), netip.Addr{}, netip.AddrPort{}, netip.Prefix{}, net.IP(nil), net.IPMask(nil), big.NewInt(0))
 
 // pureErrors are error types of the standard library whose Error text is
 // fixed when the error is made: checking it and leaving the handler to
-// write it is the same as writing the checked text.
-var pureErrors = map[reflect.Type]bool{}
+// write it is the same as writing the checked text. Read only.
+var pureErrors = typeSet(errors.New(""), fmt.Errorf("%w", io.EOF), fmt.Errorf("%w%w", io.EOF, io.EOF),
+	syscall.Errno(0), context.DeadlineExceeded)
 
-func init() {
-	for _, x := range []any{time.Time{}, time.Duration(0), time.Month(0), time.Weekday(0), (*time.Location)(nil), time.Location{},
-		slog.Level(0), netip.Addr{}, netip.AddrPort{}, netip.Prefix{}, net.IP(nil), net.IPMask(nil), big.NewInt(0)} {
-		inert[reflect.TypeOf(x)] = true
+// typeSet returns the set of the dynamic types of xs.
+func typeSet(xs ...any) map[reflect.Type]bool {
+	set := make(map[reflect.Type]bool, len(xs))
+	for _, x := range xs {
+		set[reflect.TypeOf(x)] = true
 	}
-	for _, e := range []error{errors.New(""), fmt.Errorf("%w", io.EOF), fmt.Errorf("%w%w", io.EOF, io.EOF),
-		syscall.Errno(0), context.DeadlineExceeded} {
-		pureErrors[reflect.TypeOf(e)] = true
-	}
+	return set
 }
 
 // special kinds of types the walk knows by type.
