@@ -14,7 +14,9 @@
 //
 // [Handler.Handle] takes a record through named stages, each one function:
 // a check that passes clean records straight through, then collect,
-// rename, redact, audit fields, nest and write (see [Handler]). Stages and
+// rename, redact, audit fields, nest and write (see [Handler]). The check
+// and redaction remember the keys, messages and event names they found
+// plain, per configuration, in internal/keycache. Stages and
 // options are in handler.go; what a context binds ([With], [WithIdentity])
 // in context.go; redaction of values in redact.go, with the scanner of text
 // (secret shapes, tokens, key=value assignments, the key rule) in
