@@ -814,17 +814,29 @@ func (c *config) classify(key string) keyClass {
 		return keyPlain
 	case c.secretKeys.Has(key):
 		return keySecret
-	case c.isReserved(key) || c.mig != nil && c.mig.isRenamed(key):
+	}
+	// What is kept is decided again on the set's own copy of the key.
+	class := c.classOf(key)
+	switch class {
+	case keyPlain:
+		c.plainKeys.Add(key, func(cp string) bool { return c.classOf(cp) == keyPlain })
+	case keySecret:
+		c.secretKeys.Add(key, func(cp string) bool { return c.classOf(cp) == keySecret })
+	}
+	return class
+}
+
+// classOf works out the class of key, with redaction on.
+func (c *config) classOf(key string) keyClass {
+	if c.isReserved(key) || c.mig != nil && c.mig.isRenamed(key) {
 		return keyOther
 	}
 	if _, changed := c.red.str(key); changed {
 		return keyOther
 	}
 	if c.red.secretKey(key) {
-		c.secretKeys.Add(key)
 		return keySecret
 	}
-	c.plainKeys.Add(key)
 	return keyPlain
 }
 
@@ -838,7 +850,7 @@ func (c *config) cleanText(s string) bool {
 	case c.red.dirtyString(s):
 		return false
 	}
-	c.cleanTexts.Add(s)
+	c.cleanTexts.Add(s, func(cp string) bool { return !c.red.dirtyString(cp) })
 	return true
 }
 
@@ -968,14 +980,14 @@ func (s *state) redact(own []slog.Attr) {
 	if !s.msgClean && !c.cleanText(s.msg) {
 		s.msg, _ = rd.str(s.msg)
 	}
+	fromLogger := s.event == "" && s.h.event != ""
 	switch {
-	case s.event != "":
-	case s.h.event != "":
+	case fromLogger:
 		s.event = s.h.event // redacted by WithAttrs
-	default:
+	case s.event == "":
 		s.event = s.ctxEvent
 	}
-	if s.event != s.h.event && !c.cleanText(s.event) {
+	if !fromLogger && !c.cleanText(s.event) {
 		s.event, _ = rd.str(s.event)
 	}
 	for i := s.checked; i < len(own); i++ {

@@ -115,32 +115,54 @@ func (c *Set) Has(s string) bool {
 	return false
 }
 
-// Add adds a copy of s to the set if one of its slots is free, and does
-// nothing otherwise: slots once taken are never given to another string,
-// so that keys seen early, the keys of a program's own log calls, keep
-// their place whatever comes later.
-func (c *Set) Add(s string) {
-	if s == "" || len(s) > maxLen {
+// Add adds a copy of s to the set if keep reports true for that copy and
+// one of its slots is free, and does nothing otherwise. keep decides on
+// the copy, which nothing else can change: a caller that built s over a
+// buffer it reuses (with unsafe) cannot have one text checked and another
+// kept. Slots once taken are never given to another string, so that keys
+// seen early, the keys of a program's own log calls, keep their place
+// whatever comes later; when s has no free slot, nothing is copied and
+// keep is not called.
+func (c *Set) Add(s string, keep func(string) bool) {
+	if s == "" || len(s) > maxLen || !c.hasRoom(s) {
 		return
 	}
-	head, tail := words(s)
-	j := c.slot(head, tail, len(s))
-	var e *entry
+	cp := strings.Clone(s)
+	if !keep(cp) {
+		return
+	}
+	head, tail := words(cp)
+	e := &entry{head: head, tail: tail, s: cp}
+	j := c.slot(head, tail, len(cp))
 	for i := 0; i < probes; i, j = i+1, (j+1)%Size {
 		if old := c.slots[j].Load(); old != nil {
-			if old.is(s, head, tail) {
+			if old.is(cp, head, tail) {
 				return
 			}
 			continue
 		}
-		if e == nil {
-			e = &entry{head: head, tail: tail, s: strings.Clone(s)}
-		}
 		if c.slots[j].CompareAndSwap(nil, e) {
 			return
 		}
-		if c.slots[j].Load().is(s, head, tail) {
+		if c.slots[j].Load().is(cp, head, tail) {
 			return // another goroutine added it first
 		}
 	}
+}
+
+// hasRoom reports whether s, a string of 1 to maxLen bytes, is not in the
+// set and one of its slots is free.
+func (c *Set) hasRoom(s string) bool {
+	head, tail := words(s)
+	j := c.slot(head, tail, len(s))
+	room := false
+	for i := 0; i < probes; i, j = i+1, (j+1)%Size {
+		e := c.slots[j].Load()
+		if e == nil {
+			room = true
+		} else if e.is(s, head, tail) {
+			return false
+		}
+	}
+	return room
 }

@@ -25,7 +25,7 @@ func TestSet(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := New()
 			for _, a := range tc.add {
-				s.Add(a)
+				s.Add(a, keepAll)
 			}
 			for _, h := range tc.has {
 				if !s.Has(h) {
@@ -48,7 +48,7 @@ func TestSetNeverInvents(t *testing.T) {
 	added := map[string]bool{}
 	for i := 0; i < 4*Size; i++ {
 		k := fmt.Sprintf("key_%d", i)
-		s.Add(k)
+		s.Add(k, keepAll)
 		added[k] = true
 	}
 	kept := 0
@@ -73,12 +73,33 @@ func TestSetNeverInvents(t *testing.T) {
 // kept whatever is added after it.
 func TestSetFirstComeKeepsItsPlace(t *testing.T) {
 	s := New()
-	s.Add("request_id")
+	s.Add("request_id", keepAll)
 	for i := 0; i < 10*Size; i++ {
-		s.Add(fmt.Sprintf("k%d", i))
+		s.Add(fmt.Sprintf("k%d", i), keepAll)
 	}
 	if !s.Has("request_id") {
 		t.Fatal("a string kept first was dropped for later ones")
+	}
+}
+
+func keepAll(string) bool { return true }
+
+// TestSetKeepsWhatWasChecked checks that Add asks keep about its own copy:
+// bytes behind the string that change while keep decides do not change
+// what is kept, and a string keep turns down is not kept.
+func TestSetKeepsWhatWasChecked(t *testing.T) {
+	s := New()
+	buf := []byte("pass")
+	s.Add(unsafe.String(&buf[0], len(buf)), func(cp string) bool {
+		copy(buf, "path") // the caller's bytes change under the check
+		return cp == "pass"
+	})
+	if !s.Has("pass") || s.Has("path") {
+		t.Fatalf(`Has("pass") = %v, Has("path") = %v: keep did not decide on the copy`, s.Has("pass"), s.Has("path"))
+	}
+	s.Add("token", func(string) bool { return false })
+	if s.Has("token") {
+		t.Fatal("a string keep turned down was kept")
 	}
 }
 
@@ -88,7 +109,7 @@ func TestSetFirstComeKeepsItsPlace(t *testing.T) {
 func TestSetCopies(t *testing.T) {
 	s := New()
 	buf := []byte("path")
-	s.Add(unsafe.String(&buf[0], len(buf)))
+	s.Add(unsafe.String(&buf[0], len(buf)), keepAll)
 	copy(buf, "pass")
 	if s.Has("pass") {
 		t.Fatal(`Has("pass") = true after the bytes behind an added "path" were overwritten`)
@@ -107,7 +128,7 @@ func TestSetConcurrent(t *testing.T) {
 			defer wg.Done()
 			for i := 0; i < 2000; i++ {
 				k := fmt.Sprintf("k%d", i%300)
-				s.Add(k)
+				s.Add(k, keepAll)
 				if !s.Has(k) && s.Has(k+"x") {
 					t.Errorf("Has(%q) = true for a string never added", k+"x")
 				}
@@ -126,7 +147,7 @@ func BenchmarkHas(b *testing.B) {
 	s := New()
 	keys := []string{"path", "count", "recursive", "took", "content_type"}
 	for _, k := range keys {
-		s.Add(k)
+		s.Add(k, keepAll)
 	}
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
@@ -152,7 +173,7 @@ func FuzzSet(f *testing.F) {
 		mu.Lock()
 		defer mu.Unlock()
 		for _, a := range strings.Split(adds, "\n") {
-			s.Add(a)
+			s.Add(a, keepAll)
 			added[a] = true
 		}
 		for _, q := range append(strings.Split(adds, "\n"), query) {

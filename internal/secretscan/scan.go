@@ -1187,14 +1187,14 @@ func authSchemeLen(t string) int {
 	return 0
 }
 
-// hasPrefixFold reports whether t starts with the lower-case ASCII letters
-// of prefix, in any case.
+// hasPrefixFold reports whether t starts with prefix, written in lower
+// case, with its ASCII letters in any case.
 func hasPrefixFold(t, prefix string) bool {
 	if len(t) < len(prefix) {
 		return false
 	}
 	for i := 0; i < len(prefix); i++ {
-		if t[i]|0x20 != prefix[i] {
+		if lower(t[i]) != prefix[i] {
 			return false
 		}
 	}
