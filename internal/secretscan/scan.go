@@ -48,11 +48,12 @@ func Mask(s, marker string, keys *Keys) (string, bool) {
 }
 
 // maxShortIdentifier is the length under which a string of letters, digits,
-// '_', '-' and '.' cannot hold a secret: the shortest token any matcher
-// takes (a Slack token, "xoxb-" and ten digits) is longer, and every other
-// shape needs a byte such a string lacks (an assignment's '=' or ':', a
-// URL's '@', a header's blank). Most attribute keys are such strings
-// (content_type, user_agent), and many hold an anchor ("t_", "r_").
+// '_', '-', '.' and '/' cannot hold a secret: the shortest token any
+// matcher takes (a Slack token, "xoxb-" and ten digits) is longer, and
+// every other shape needs a byte such a string lacks (an assignment's '='
+// or ':', a URL's '@', a header's blank). Most attribute keys are such
+// strings (content_type, user_agent), and so are many short values
+// (text/plain, /srv/files); many hold an anchor ("t_", "r_").
 const maxShortIdentifier = 14
 
 // shortIdentifier reports whether s is a string that cannot hold a secret
@@ -62,7 +63,7 @@ func shortIdentifier(s string) bool {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; !isWordOrDash(c) && c != '.' {
+		if c := s[i]; !isWordOrDash(c) && c != '.' && c != '/' {
 			return false
 		}
 	}

@@ -513,9 +513,47 @@ func TestShortIdentifierHidesNoToken(t *testing.T) {
 			t.Errorf("%q: short identifier %v, found %v; want a token found", s, shortIdentifier(s), Contains(s, testMarker, testKeys))
 		}
 	}
-	for _, s := range []string{"content_type", "user_agent", "took", "ip_address", "x.y-z_1"} {
+	for _, s := range []string{"content_type", "user_agent", "took", "ip_address", "x.y-z_1", "text/plain", "/srv/files"} {
 		if !shortIdentifier(s) {
 			t.Errorf("%q: want a short identifier", s)
+		}
+	}
+}
+
+// TestShortIdentifiersHoldNoShape runs the full scan, without the
+// short-identifier shortcut, over strings the shortcut passes: every
+// token-family prefix and every other shape's fixed text, followed and
+// preceded by random bytes of the shortcut's alphabet up to its length.
+// None may hold a secret, or the shortcut would hide it.
+func TestShortIdentifiersHoldNoShape(t *testing.T) {
+	const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./"
+	starts := []string{"", "xoxb-", "xoxp-", "xapp-", "ghp_", "gho_", "github_pat_", "sk_live_", "rk_live_", "npm_", "AKIA", "ASIA",
+		"AIza", "eyJ", "--", "-----BEGIN", "Bearer", "Basic", "Token", "hooks.slack.com/", "//", "/token/", "password", "pin"}
+	for i := range families {
+		starts = append(starts, families[i].prefix)
+	}
+	keys := NewKeys([]string{"pin", "x"}, nil)
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, start := range starts {
+		for n := 0; n < 2000; n++ {
+			b := []byte(start)
+			for len(b) < maxShortIdentifier && r.IntN(8) != 0 {
+				c := alphabet[r.IntN(len(alphabet))]
+				if r.IntN(3) == 0 {
+					b = append([]byte{c}, b...)
+				} else {
+					b = append(b, c)
+				}
+			}
+			s := string(b)
+			if !shortIdentifier(s) {
+				continue
+			}
+			for _, k := range []*Keys{testKeys, keys} {
+				if first := FirstAnchor(s); first >= 0 && detectFrom(s, testMarker, k, first) {
+					t.Fatalf("%q passes as a short identifier but holds a secret", s)
+				}
+			}
 		}
 	}
 }
