@@ -1284,79 +1284,62 @@ func referenceClass(c *config, key string) keyClass {
 	return c.classOf(key)
 }
 
-// TestKeyClasses checks the class each key is given, the first time (when
-// it is worked out) and every later time (when it is remembered), under
-// configurations that change it.
-func TestKeyClasses(t *testing.T) {
+// TestRememberedAnswers checks what a Handler remembers, under
+// configurations that change it, the first time (when it is worked out)
+// and again (when it is looked up): the class of a key (class), and
+// whether redaction leaves a message or an event name as it is (clean).
+func TestRememberedAnswers(t *testing.T) {
+	class := func(c *config, s string) any { return c.classify(s) }
+	clean := func(c *config, s string) any { return c.cleanText(s) }
 	for _, tc := range []struct {
+		ask    func(*config, string) any
 		config string
-		key    string
-		want   keyClass
+		in     string
+		want   any
 	}{
-		{"default", "path", keyPlain},
-		{"default", "file_size_bytes", keyPlain},
-		{"default", "content_type", keyPlain},
-		{"default", "", keyPlain},
-		{"default", "password", keySecret},
-		{"default", "Authorization", keySecret},
-		{"default", "X-Api-Key", keySecret},
-		{"default", "db_password", keySecret},
-		{"default", "user", keyOther},
-		{"default", "user.name", keyOther},
-		{"default", "event", keyOther},
-		{"default", "event_id", keyOther},
-		{"default", "token=ghp_" + strings.Repeat("a1B2", 9), keyOther},
-		{"default", "pin", keyPlain},
-		{"redact pin", "pin", keySecret},
-		{"redact pin", "user_pin", keySecret},
-		{"default", "csrf_token", keySecret},
-		{"allow csrf", "csrf_token", keyPlain},
-		{"pattern", "acct-123", keyOther},
-		{"pattern", "acct", keyPlain},
-		{"renames", "log_class", keyOther},
-		{"renames", "class", keyOther},
-		{"default", "class", keyPlain},
-		{"ecs", "event.action", keyOther},
-		{"ecs", "event.id", keyOther},
-		{"ecs", "event", keyOther},
-		{"ecs", "user.name", keyOther},
-		{"off", "path", keyOther},
-		{"off", "password", keyOther},
+		{class, "default", "path", keyPlain},
+		{class, "default", "file_size_bytes", keyPlain},
+		{class, "default", "content_type", keyPlain},
+		{class, "default", "", keyPlain},
+		{class, "default", "password", keySecret},
+		{class, "default", "Authorization", keySecret},
+		{class, "default", "X-Api-Key", keySecret},
+		{class, "default", "db_password", keySecret},
+		{class, "default", "user", keyOther},
+		{class, "default", "user.name", keyOther},
+		{class, "default", "event", keyOther},
+		{class, "default", "event_id", keyOther},
+		{class, "default", "token=ghp_" + strings.Repeat("a1B2", 9), keyOther},
+		{class, "default", "pin", keyPlain},
+		{class, "redact pin", "pin", keySecret},
+		{class, "redact pin", "user_pin", keySecret},
+		{class, "default", "csrf_token", keySecret},
+		{class, "allow csrf", "csrf_token", keyPlain},
+		{class, "pattern", "acct-123", keyOther},
+		{class, "pattern", "acct", keyPlain},
+		{class, "renames", "log_class", keyOther},
+		{class, "renames", "class", keyOther},
+		{class, "default", "class", keyPlain},
+		{class, "ecs", "event.action", keyOther},
+		{class, "ecs", "event.id", keyOther},
+		{class, "ecs", "event", keyOther},
+		{class, "ecs", "user.name", keyOther},
+		{class, "off", "path", keyOther},
+		{class, "off", "password", keyOther},
+		{clean, "default", "file listed", true},
+		{clean, "default", "The uploaded file was stored and its checksum verified", true},
+		{clean, "default", "login with password=hunter2", false},
+		{clean, "default", "Authorization: Bearer abcdef0123456789abcdef", false},
+		{clean, "pattern", "acct-123 closed", false},
+		{clean, "default", "acct-123 closed", true},
+		{clean, "off", "login with password=hunter2", true},
+		{clean, "default", strings.Repeat("x", 200) + " password=hunter2", false},
 	} {
-		t.Run(tc.config+"/"+tc.key, func(t *testing.T) {
+		t.Run(tc.config+"/"+tc.in, func(t *testing.T) {
 			c := NewHandler(slog.NewJSONHandler(io.Discard, nil), keyClassConfigs()[tc.config]).c
 			for _, when := range []string{"first", "again"} {
-				if got := c.classify(tc.key); got != tc.want {
-					t.Errorf("%s: classify(%q) = %d, want %d", when, tc.key, got, tc.want)
-				}
-			}
-		})
-	}
-}
-
-// TestCleanTexts checks that a message or event name is called clean, the
-// first time and every later time, exactly when redaction leaves it as it
-// is.
-func TestCleanTexts(t *testing.T) {
-	for _, tc := range []struct {
-		config string
-		text   string
-		want   bool
-	}{
-		{"default", "file listed", true},
-		{"default", "The uploaded file was stored and its checksum verified", true},
-		{"default", "login with password=hunter2", false},
-		{"default", "Authorization: Bearer abcdef0123456789abcdef", false},
-		{"pattern", "acct-123 closed", false},
-		{"default", "acct-123 closed", true},
-		{"off", "login with password=hunter2", true},
-		{"default", strings.Repeat("x", 200) + " password=hunter2", false},
-	} {
-		t.Run(tc.config+"/"+tc.text, func(t *testing.T) {
-			c := NewHandler(slog.NewJSONHandler(io.Discard, nil), keyClassConfigs()[tc.config]).c
-			for _, when := range []string{"first", "again"} {
-				if got := c.cleanText(tc.text); got != tc.want {
-					t.Errorf("%s: cleanText(%q) = %v, want %v", when, tc.text, got, tc.want)
+				if got := tc.ask(c, tc.in); got != tc.want {
+					t.Errorf("%s: %q gives %v, want %v", when, tc.in, got, tc.want)
 				}
 			}
 		})
