@@ -38,8 +38,16 @@ func keyBefore(s string, end int) int {
 		i--
 	}
 	// A key does not start with a bracket: the one of user[password]
-	// follows a name. This keeps a marker such as [REDACTED] before a
-	// key out of it, so that masking does not change where a key starts.
+	// follows a name. And a closing bracket inside a key ends an index,
+	// so another index or the end of the key follows it: a key starts
+	// after any other. This keeps a marker such as [REDACTED] before a
+	// key out of it, whatever stands before the marker, so that masking
+	// does not change where a key starts.
+	for j := i; j+1 < end; j++ {
+		if s[j] == ']' && s[j+1] != '[' {
+			i = j + 1
+		}
+	}
 	for i < end && s[i] == '[' || i < end && s[i] == ']' {
 		i++
 	}
