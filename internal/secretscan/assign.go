@@ -38,13 +38,16 @@ func keyBefore(s string, end int) int {
 		i--
 	}
 	// A key does not start with a bracket: the one of user[password]
-	// follows a name. And a closing bracket inside a key ends an index,
-	// so another index or the end of the key follows it: a key starts
-	// after any other. This keeps a marker such as [REDACTED] before a
-	// key out of it, whatever stands before the marker, so that masking
-	// does not change where a key starts.
-	for j := i; j+1 < end; j++ {
-		if s[j] == ']' && s[j+1] != '[' {
+	// follows a name. Inside a key, brackets hold indexes: a ']' is
+	// followed by another index or ends the key, and a '[' is closed
+	// before the key ends. A key starts after any other bracket. This
+	// keeps a marker such as [REDACTED] before a key out of it, whatever
+	// stands before the marker, so that masking does not change where a
+	// key starts.
+	for j := i; j < end; j++ {
+		switch {
+		case s[j] == ']' && j+1 < end && s[j+1] != '[',
+			s[j] == '[' && strings.IndexByte(s[j+1:end], ']') < 0:
 			i = j + 1
 		}
 	}

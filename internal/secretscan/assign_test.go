@@ -137,6 +137,15 @@ func TestMaskAssignmentCases(t *testing.T) {
 		{"two_in_a_row", "password=a token=b", "password=[REDACTED] token=[REDACTED]"},
 		{"already_masked", "password=[REDACTED]", "password=[REDACTED]"},
 		{"punctuation_only", "password=!@#$%^", "password=[REDACTED]"},
+		{"indexed_key", "user[password]=hunter2 next", "user[password]=[REDACTED] next"},
+		{"twice_indexed_key", "form[user][password]=hunter2 next", "form[user][password]=[REDACTED] next"},
+		// Where a key starts does not depend on what was masked before it:
+		// a closing bracket followed by a name, or an unclosed '[', ends
+		// what came before ([REDACTED] among it), so these keys do not
+		// start a header line and their values end at the blank.
+		{"key_after_marker", "0[REDACTED]]X-Auth-Key: Zq8Lm2Xv9Rt4Kw7P 0", "0[REDACTED]]X-Auth-Key: [REDACTED] 0"},
+		{"key_after_unclosed_bracket", "0[REDACTED][X-Auth-Key: Zq8Lm2Xv9Rt4Kw7P 0", "0[REDACTED][X-Auth-Key: [REDACTED] 0"},
+		{"header_line_after_marker", "[REDACTED]\nX-Auth-Key: Zq8Lm2Xv9Rt4Kw7P 0", "[REDACTED]\nX-Auth-Key: [REDACTED]"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			checkMask(t, c.in, c.want, c.in != c.want)
