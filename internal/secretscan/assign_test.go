@@ -145,6 +145,11 @@ func TestMaskAssignmentCases(t *testing.T) {
 		// start a header line and their values end at the blank.
 		{"key_after_marker", "0[REDACTED]]X-Auth-Key: Zq8Lm2Xv9Rt4Kw7P 0", "0[REDACTED]]X-Auth-Key: [REDACTED] 0"},
 		{"key_after_unclosed_bracket", "0[REDACTED][X-Auth-Key: Zq8Lm2Xv9Rt4Kw7P 0", "0[REDACTED][X-Auth-Key: [REDACTED] 0"},
+		// An assignment inside the quoted value of one found after
+		// another's value (the "Auth" one after the header's) is tried
+		// like one inside the first's.
+		{"quoted_assignment_after_header", "Authorization:Bearer Auth:\":herokuToken := \"Zq8Lm2Xv9Rt4Kw7P\"\n0",
+			"Authorization:Bearer [REDACTED]\"[REDACTED]\"[REDACTED]\"\n0"},
 		{"header_line_after_marker", "[REDACTED]\nX-Auth-Key: Zq8Lm2Xv9Rt4Kw7P 0", "[REDACTED]\nX-Auth-Key: [REDACTED]"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

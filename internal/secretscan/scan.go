@@ -453,14 +453,18 @@ func (m *masker) matchPair(i int) {
 		if !v.empty() {
 			m.assignmentTail(v)
 		}
-		if !v.empty() && isQuote(m.s[v.start-1]) {
-			// A quoted value may hold another assignment whose value
-			// starts at this one's closing quote
-			// (pass="token := "secret"): its anchors are tried. A
-			// quoted value ends at its quote, so each of them reads
-			// up to the next quote only, and the scan stays linear.
-			m.done[assignment] = v.start
-		}
+		m.reopenQuoted(v)
+	}
+}
+
+// reopenQuoted lets the anchors inside v, an assignment's value just
+// recorded, be tried if it is quoted: it may hold another assignment whose
+// value starts at its closing quote (pass="token := "secret"). A quoted
+// value ends at its quote, so each of them reads up to the next quote
+// only, and the scan stays linear.
+func (m *masker) reopenQuoted(v span) {
+	if !v.empty() && isQuote(m.s[v.start-1]) {
+		m.done[assignment] = min(m.done[assignment], v.start)
 	}
 }
 
@@ -479,14 +483,18 @@ func (m *masker) assignmentTail(v span) {
 		o--
 	}
 	if m.s[o] == '=' || m.s[o] == ':' {
-		m.record(assignment, assignmentAt(m.s, o, m.keys))
+		w := assignmentAt(m.s, o, m.keys)
+		m.record(assignment, w)
+		m.reopenQuoted(w)
 		return
 	}
 	w := o
 	for lo := max(v.start, o-maxKeyLen-2); w > lo && !isSpace(m.s[w-1]); w-- {
 	}
 	if strings.HasPrefix(m.s[w:], "--") && q > v.end {
-		m.record(assignment, flagValueAt(m.s, w, m.keys))
+		f := flagValueAt(m.s, w, m.keys)
+		m.record(assignment, f)
+		m.reopenQuoted(f)
 	}
 }
 
