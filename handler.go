@@ -737,7 +737,7 @@ func (s *state) takeEvent(ext []slog.Attr) {
 // rather than in a method taking the record, which would copy it once more
 // (Record.Attrs has a value receiver).
 func (h *Handler) clean(r *slog.Record) (msgClean bool, checked int) {
-	if !h.c.cleanText(r.Message) {
+	if h.c.red != nil && !h.c.cleanText(r.Message) {
 		return false, 0
 	}
 	top := len(h.groups) == 0
@@ -766,7 +766,7 @@ func (h *Handler) dirtyAttr(a slog.Attr, top bool) bool {
 		return h.c.red != nil || h.c.mig != nil || top && a.Key == ""
 	case k == slog.KindAny && (a.Key == EventKey && isEvent(a) || isFact(a)):
 		return true
-	case k != slog.KindGroup && !h.secret:
+	case k != slog.KindGroup && !h.secret && h.c.red != nil:
 		// The common case: a key seen before settles the key's part.
 		switch h.c.classify(a.Key) {
 		case keyPlain:
