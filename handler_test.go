@@ -1868,10 +1868,7 @@ func TestHookPanics(t *testing.T) {
 // deadlocks log.Printf here, so it runs under a deadline.
 func TestDefaultLogger(t *testing.T) {
 	var buf bytes.Buffer
-	logtest.KeepDefaults(t)
-	log.SetOutput(&buf)
-	log.SetFlags(0)
-	log.SetPrefix("app: ")
+	logtest.CaptureLog(t, &buf, "app: ")
 
 	done := make(chan struct{})
 	go func() {
@@ -5414,11 +5411,8 @@ func TestRequestID(t *testing.T) {
 // installed twice, with a log prefix: one header per line, and the prefix
 // trimmed from log.Printf lines only.
 func TestDefaultLoggerReplica(t *testing.T) {
-	logtest.KeepDefaults(t)
 	var buf lockedBuffer
-	log.SetOutput(&buf)
-	log.SetFlags(0)
-	log.SetPrefix("app: ")
+	logtest.CaptureLog(t, &buf, "app: ")
 	saved := slog.Default().Handler()
 	done := make(chan struct{})
 	go func() {

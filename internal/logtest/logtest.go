@@ -4,6 +4,7 @@ package logtest
 
 import (
 	"bytes"
+	"io"
 	"log"
 	"log/slog"
 	"sync"
@@ -24,6 +25,15 @@ func KeepDefaults(t testing.TB) {
 		log.SetPrefix(p)
 		slog.SetLogLoggerLevel(level)
 	})
+}
+
+// CaptureLog sends the log package's output to w, with no flags and the
+// given prefix, until t ends (see KeepDefaults).
+func CaptureLog(t testing.TB, w io.Writer, prefix string) {
+	KeepDefaults(t)
+	log.SetOutput(w)
+	log.SetFlags(0)
+	log.SetPrefix(prefix)
 }
 
 // LockedBuffer is a bytes.Buffer that many goroutines may write at once.

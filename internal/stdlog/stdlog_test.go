@@ -131,11 +131,8 @@ func TestInstalls(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			logtest.KeepDefaults(t)
 			var buf lockedBuffer
-			log.SetOutput(&buf)
-			log.SetFlags(0)
-			log.SetPrefix("app: ")
+			logtest.CaptureLog(t, &buf, "app: ")
 			saved := slog.Default().Handler()
 			var wg sync.WaitGroup
 			for i := 0; i < tt.installs; i++ {
@@ -183,11 +180,8 @@ func (v slowValue) LogValue() slog.Value {
 // TestFormatOutsideLock checks that a value slow to format holds up only
 // its own line: the other goroutines' lines are written meanwhile.
 func TestFormatOutsideLock(t *testing.T) {
-	logtest.KeepDefaults(t)
 	var buf lockedBuffer
-	log.SetOutput(&buf)
-	log.SetFlags(0)
-	log.SetPrefix("")
+	logtest.CaptureLog(t, &buf, "")
 	h := New(slog.Default().Handler())
 	for _, tt := range []struct {
 		name string
@@ -235,11 +229,8 @@ func TestFormatOutsideLock(t *testing.T) {
 // is resolved when it is bound, as slog's TextHandler resolves it, and not
 // again for each formatter the pool makes.
 func TestWithAttrsResolvedOnce(t *testing.T) {
-	logtest.KeepDefaults(t)
 	var buf lockedBuffer
-	log.SetOutput(&buf)
-	log.SetFlags(0)
-	log.SetPrefix("")
+	logtest.CaptureLog(t, &buf, "")
 	n := 0
 	h := New(slog.Default().Handler()).WithAttrs([]slog.Attr{slog.Any("n", countingValue{&n})})
 	var wg sync.WaitGroup
@@ -269,10 +260,7 @@ func (v countingValue) LogValue() slog.Value {
 // BenchmarkPrefixedLine measures what telling the log package's lines
 // from slog's costs: only messages that start with the log prefix pay.
 func BenchmarkPrefixedLine(b *testing.B) {
-	logtest.KeepDefaults(b)
-	log.SetOutput(io.Discard)
-	log.SetFlags(0)
-	log.SetPrefix("app: ")
+	logtest.CaptureLog(b, io.Discard, "app: ")
 	install(slog.Default().Handler())
 	b.Run("slog.Info", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
