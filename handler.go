@@ -831,7 +831,7 @@ func (c *config) classOf(key string) keyClass {
 	if c.isReserved(key) || c.mig != nil && c.mig.isRenamed(key) {
 		return keyOther
 	}
-	if _, changed := c.red.str(key); changed {
+	if c.red.dirtyString(key) {
 		return keyOther
 	}
 	if c.red.secretKey(key) {

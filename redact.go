@@ -153,9 +153,9 @@ func groupValue(attrs []slog.Attr) slog.Value {
 }
 
 // dirty reports whether redaction would change a, whose value is of kind k
-// (inSecret: a lies inside a group whose key is secret). It is the check
-// every attribute of every record pays for: keys, scalars and strings are
-// settled without a call into the general walk, and nothing is built.
+// (inSecret: a lies inside a group whose key is secret). Keys, scalars and
+// strings are settled without a call into the general walk, and nothing
+// is built.
 func (rd *redactor) dirty(a slog.Attr, k slog.Kind, inSecret bool) bool {
 	if rd == nil {
 		return false
@@ -164,17 +164,7 @@ func (rd *redactor) dirty(a slog.Attr, k slog.Kind, inSecret bool) bool {
 		_, changed := rd.attr(a, inSecret)
 		return changed
 	}
-	if key := a.Key; !rd.keys.RuledOut(key) && rd.keys.Secret(key) || secretscan.Contains(key, rd.marker, rd.keys) {
-		return true
-	}
-	switch k {
-	case slog.KindInt64, slog.KindUint64, slog.KindFloat64, slog.KindBool, slog.KindDuration, slog.KindTime:
-		return false
-	case slog.KindString:
-		return secretscan.Contains(a.Value.String(), rd.marker, rd.keys)
-	}
-	_, changed := rd.attr(a, false)
-	return changed
+	return rd.dirtyKey(a.Key) || rd.dirtyValue(a.Value, k)
 }
 
 // dirtyValue reports whether redaction would change v, of kind k, under a
