@@ -49,12 +49,12 @@ var builtinExempt = []string{"pwd", "oldpwd"}
 // Keys is a key rule: it tells which keys name a secret value. It is
 // immutable once made and safe for concurrent use.
 type Keys struct {
-	pairs   [256 * 256 / 64]uint64 // bit set for the last two bytes of each secret word
-	skips   [256 * 256 / 64]uint64 // bit set for the third-last and last bytes of each word
-	triples [1 << 15 / 64]uint64   // bit set for the last three bytes of each secret word, hashed
-	byLast  [256][]secretWord      // secret words by their last byte
-	exempt  []string               // normalized keys never secret though they end with a word
-	allow   []string               // normalized keys never secret
+	pairs   pairSet              // the last two bytes of each secret word, folded (see fold)
+	skips   pairSet              // the third-last and last bytes of each word, folded
+	triples [1 << 15 / 64]uint64 // bit set for the last three bytes of each secret word, hashed
+	byLast  [256][]secretWord    // secret words by their last byte
+	exempt  []string             // normalized keys never secret though they end with a word
+	allow   []string             // normalized keys never secret
 }
 
 // NewKeys returns the key rule of the built-in secret words and extra,
@@ -78,14 +78,14 @@ func NewKeys(extra, allow []string) *Keys {
 		case n == 1:
 			shortPair, shortTriple = true, true
 		case n == 2:
-			k.setPair(w.w[0], w.w[1])
+			k.pairs.add(fold(w.w[0]), fold(w.w[1]))
 			for c := 0; c < 256; c++ {
-				k.setSkip(byte(c), w.w[1]) // any byte may come before the word
+				k.skips.add(fold(byte(c)), fold(w.w[1])) // any byte may come before the word
 			}
 			shortTriple = true
 		default:
-			k.setPair(w.w[n-2], w.w[n-1])
-			k.setSkip(w.w[n-3], w.w[n-1])
+			k.pairs.add(fold(w.w[n-2]), fold(w.w[n-1]))
+			k.skips.add(fold(w.w[n-3]), fold(w.w[n-1]))
 			k.setTriple(w.w[n-3], w.w[n-2], w.w[n-1])
 		}
 	}
@@ -95,8 +95,8 @@ func NewKeys(extra, allow []string) *Keys {
 		// character that folding turns into or drops from a word.
 		for d := 0; d < 256; d++ {
 			if shortPair || isKeySeparator(byte(d)) || isKeySeparator(byte(c)) || d >= utf8.RuneSelf || c >= utf8.RuneSelf {
-				k.setPair(byte(c), byte(d))
-				k.setSkip(byte(c), byte(d))
+				k.pairs.add(fold(byte(c)), fold(byte(d)))
+				k.skips.add(fold(byte(c)), fold(byte(d)))
 			}
 		}
 	}
@@ -270,8 +270,7 @@ func (k *Keys) RuledOut(key string) bool {
 	if n < 2 {
 		return false
 	}
-	i := pairIndex(key[n-2], key[n-1])
-	return k.pairs[i>>6]&(1<<(i&63)) == 0
+	return !k.pairs.has(fold(key[n-2]), fold(key[n-1]))
 }
 
 // ruledOutBySkip reports whether the third-last and last bytes of key rule
@@ -283,24 +282,12 @@ func (k *Keys) ruledOutBySkip(key string) bool {
 	if n < 3 || keyByteClass[key[n-2]&0x7f] == keySep {
 		return false
 	}
-	j := pairIndex(key[n-3], key[n-1])
-	return k.skips[j>>6]&(1<<(j&63)) == 0
+	return !k.skips.has(fold(key[n-3]), fold(key[n-1]))
 }
 
-func pairIndex(a, b byte) int { return int(a|0x20)<<8 | int(b|0x20) }
-
-func (k *Keys) setPair(a, b byte) {
-	i := pairIndex(a, b)
-	k.pairs[i>>6] |= 1 << (i & 63)
-}
-
-// setSkip marks a, b as the third-last and last bytes of a word: a second
-// pair that settles keys such as ip_address, whose last two bytes end
-// "pass".
-func (k *Keys) setSkip(a, b byte) {
-	i := pairIndex(a, b)
-	k.skips[i>>6] |= 1 << (i & 63)
-}
+// fold maps both cases of a letter to one byte (and other bytes to some
+// byte): the key pairs hold both cases of each word's bytes.
+func fold(c byte) byte { return c | 0x20 }
 
 func tripleIndex(a, b, c byte) int {
 	return int(a&0x1f)<<10 | int(b&0x1f)<<5 | int(c&0x1f)
